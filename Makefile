@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make                 build the suite (static binaries in build/)
+# make KSRC=/path      ... against that kernel tree's KVM selftest framework
+# make check           the project's own tests (see README.md)
+#
+# Without KSRC, Debian's linux-source package pinned in versions.env is
+# fetched and prepared once under .cache/ (git ignores it).
+
+include versions.env
+
+TOP := $(CURDIR)
+CACHE ?= $(TOP)/.cache
+BUILD ?= $(TOP)/build
+
+ifeq ($(KSRC),)
+KSRC := $(CACHE)/linux-$(NX_KVER)
+KSRC_DEP := $(KSRC)/.prepared
+endif
+override KSRC := $(abspath $(KSRC))
+KVM_DIR := $(KSRC)/tools/testing/selftests/kvm
+HOSTCC ?= gcc
+HOST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude
+
+.PHONY: all tests tools check clean distclean ksrc
+all: tests tools
+
+ksrc: $(KSRC_DEP)
+
+$(CACHE)/linux-$(NX_KVER)/.prepared:
+	scripts/prepare_ksrc.sh "$(CACHE)" "$(NX_SRC_SERIES)" "$(NX_DEB_VERSION)" "$@"
+
+tests: $(KSRC_DEP)
+	@test -f $(KVM_DIR)/Makefile || \
+		{ echo "KSRC=$(KSRC) has no KVM selftests"; exit 1; }
+	@test -f $(KSRC)/usr/include/linux/kvm.h || \
+		{ echo "KSRC=$(KSRC): run 'make headers' there first"; exit 1; }
+	$(MAKE) -C $(KVM_DIR) -f Makefile -f $(TOP)/mk/framework.mk \
+		NX_TOP=$(TOP) NX_OUT=$(BUILD) OUTPUT=$(BUILD)/kvm nx-tests
+
+# Host-side tools (no KVM, no framework).
+tools: $(BUILD)/nx_summary
+
+$(BUILD)/nx_summary: tools/nx_summary.c lib/nx_results.c include/nx_results.h
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) tools/nx_summary.c lib/nx_results.c -o $@
+
+check:
+	tests/run_checks.sh
+
+clean:
+	rm -rf $(BUILD)
+
+distclean: clean
+	rm -rf $(CACHE)

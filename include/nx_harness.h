@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A small case runner for the suite's test binaries, with the kselftest
+ * contract: KTAP on stdout, exit 0 (all ran and passed, skips allowed),
+ * 1 (a case failed), 4 (everything skipped).
+ *
+ * Each case runs in its own child process (a TEST_ASSERT kills only that
+ * case) with a deadline; the child's output becomes KTAP diagnostics.  The
+ * cases can be listed (-l) and picked by name (-r), so a runner can run and
+ * time them one by one.  Host knobs a case changed through nx_params.h are
+ * restored after it, even when it had to be killed.
+ */
+#ifndef NX_HARNESS_H
+#define NX_HARNESS_H
+
+#include <stdbool.h>
+
+struct nx_case {
+	const char *name;	/* "<variant>.<behaviour>", e.g. hugetlb_2m.split */
+	void (*fn)(const struct nx_case *c);
+	const void *arg;	/* per-case data, e.g. the backing to use */
+	unsigned int timeout_s;	/* 0: the suite's default */
+};
+
+struct nx_suite {
+	const char *name;	/* prefix of every case's full name */
+	const struct nx_case *cases;
+	int nr_cases;
+	unsigned int timeout_s;
+	/* Optional suite-specific options (getopt letters, their handler). */
+	const char *optstring;
+	const char *usage;
+	bool (*parse_opt)(int opt, const char *arg);
+};
+
+int nx_suite_main(const struct nx_suite *s, int argc, char **argv);
+
+/* End the current case as skipped, with a one-line reason. */
+void nx_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Prefix of the line that reports a case's wall time, in ms. */
+#define NX_DURATION_TAG "nx_duration_ms: "
+
+#endif /* NX_HARNESS_H */

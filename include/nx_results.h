@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Metrics and results.  A test reports a measured number with nx_metric();
+ * it becomes a KTAP diagnostic line
+ *
+ *	# nx_metric: <name>=<value> <unit>
+ *
+ * which the results writer (tools/nx_summary) collects, together with each
+ * case's status, duration and reason, into summary.json.  Timing numbers are
+ * reported, never asserted against tight thresholds.
+ */
+#ifndef NX_RESULTS_H
+#define NX_RESULTS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define NX_METRIC_TAG	"nx_metric: "
+#define NX_MAX_METRICS	16
+#define NX_NAME_LEN	128
+
+void nx_metric(const char *name, double value, const char *unit);
+
+struct nx_metric_val {
+	char name[NX_NAME_LEN];
+	double value;
+	char unit[16];
+};
+
+enum nx_status { NX_PASS, NX_FAIL, NX_SKIP };
+
+struct nx_test_result {
+	char name[NX_NAME_LEN];
+	enum nx_status status;
+	char reason[256];
+	long duration_ms;	/* -1: not reported */
+	int nr_metrics;
+	struct nx_metric_val metrics[NX_MAX_METRICS];
+};
+
+/* Parse "nx_metric: name=value unit" anywhere in @line. */
+bool nx_parse_metric_line(const char *line, struct nx_metric_val *m);
+
+/*
+ * Parse a top-level KTAP result line ("ok 3 name # SKIP why",
+ * "not ok 4 name # why") into @r (status, name, reason).
+ */
+bool nx_parse_result_line(const char *line, struct nx_test_result *r);
+
+/* Write @s as a JSON string literal, escaped. */
+void nx_json_string(FILE *f, const char *s);
+
+#endif /* NX_RESULTS_H */

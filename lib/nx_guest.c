@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Guest payload that reads or executes one 2M region per step. */
+#include <string.h>
+
+#include "nx_guest.h"
+
+/* Written by the host before each step, read by the guest. */
+static struct {
+	uint64_t op;
+	uint64_t gva;
+} nx_cmd;
+
+static void nx_guest_call(uint64_t gva)
+{
+	((void (*)(void))gva)();
+}
+
+void nx_guest_main(void)
+{
+	GUEST_SYNC(0);
+	for (;;) {
+		if (nx_cmd.op == NX_GUEST_READ)
+			READ_ONCE(*(volatile uint64_t *)nx_cmd.gva);
+		else if (nx_cmd.op == NX_GUEST_EXEC)
+			nx_guest_call(nx_cmd.gva);
+		else
+			GUEST_FAIL("unknown op %lu", nx_cmd.op);
+		GUEST_SYNC(nx_cmd.op);
+	}
+}
+
+void nx_regions_add(struct kvm_vm *vm, struct nx_regions *r,
+		    enum vm_mem_backing_src_type src, int nr)
+{
+	uint64_t size = nr * NX_REGION_SIZE;
+	int i;
+
+	r->vm = vm;
+	r->src = src;
+	r->gpa = NX_REGIONS_GPA;
+	r->gva = NX_REGIONS_GPA;
+	r->nr = nr;
+	vm_userspace_mem_region_add(vm, src, r->gpa, NX_REGIONS_SLOT,
+				    size / vm->page_size, 0);
+	/*
+	 * 1G guest pages: walking them touches no guest page-table page that
+	 * the warm-up has not touched, so the first access to a region moves
+	 * no counter but the region's own.  With shadow paging KVM still maps
+	 * at most 2M, the size of the host pages behind it.
+	 */
+	__TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_GBPAGES),
+		       "the guest CPU has no 1G pages (GBPAGES)");
+	virt_map_level(vm, r->gva, r->gpa, align_up(size, 1UL << 30),
+		       PG_LEVEL_1G);
+	for (i = 0; i < nr; i++)
+		memset(nx_region_hva(r, i), NX_RET_OPCODE, NX_REGION_SIZE);
+
+	r->scratch_gva = vm_vaddr_alloc_page(vm);
+	memset(addr_gva2hva(vm, r->scratch_gva), NX_RET_OPCODE, vm->page_size);
+}
+
+void *nx_region_hva(const struct nx_regions *r, int i)
+{
+	return addr_gpa2hva(r->vm, r->gpa + i * NX_REGION_SIZE);
+}
+
+static void nx_guest_expect_sync(struct kvm_vcpu *vcpu, uint64_t stage)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+		TEST_ASSERT(uc.args[1] == stage,
+			    "guest step: expected sync %lu, got %lu",
+			    stage, uc.args[1]);
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("guest step: expected UCALL_SYNC, got exit reason %u (%s)",
+			  vcpu->run->exit_reason,
+			  exit_reason_str(vcpu->run->exit_reason));
+	}
+}
+
+static void nx_guest_do_gva(struct kvm_vcpu *vcpu, enum nx_guest_op op,
+			    uint64_t gva)
+{
+	nx_cmd.op = op;
+	nx_cmd.gva = gva;
+	sync_global_to_guest(vcpu->vm, nx_cmd);
+	nx_guest_expect_sync(vcpu, op);
+}
+
+void nx_guest_start(struct kvm_vcpu *vcpu, const struct nx_regions *r)
+{
+	nx_guest_expect_sync(vcpu, 0);
+	/*
+	 * Run every path of the command loop once on a slot 0 page, so that
+	 * the loop's own code, stack and ucall pages are mapped before the
+	 * host takes its baseline: afterwards only region accesses move the
+	 * counters.
+	 */
+	nx_guest_do_gva(vcpu, NX_GUEST_READ, r->scratch_gva);
+	nx_guest_do_gva(vcpu, NX_GUEST_EXEC, r->scratch_gva);
+}
+
+void nx_guest_do(struct kvm_vcpu *vcpu, const struct nx_regions *r,
+		 enum nx_guest_op op, int i)
+{
+	TEST_ASSERT(i >= 0 && i < r->nr, "region %d out of range (%d)", i, r->nr);
+	nx_guest_do_gva(vcpu, op, r->gva + i * NX_REGION_SIZE);
+}

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Case runner with the kselftest contract; see include/nx_harness.h. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nx_harness.h"
+#include "nx_params.h"
+#include "nx_poll.h"
+
+#define NX_EXIT_PASS	0
+#define NX_EXIT_FAIL	1
+#define NX_EXIT_USAGE	2
+#define NX_EXIT_SKIP	4
+#define NX_SKIP_TAG	"SKIP: "
+#define NX_MAX_PICKS	64
+
+struct nx_outcome {
+	int status;		/* NX_EXIT_* */
+	char reason[512];	/* skip or failure reason, one line */
+	uint64_t duration_ms;
+};
+
+/* Line assembly of a child's output, echoed as KTAP diagnostics. */
+struct nx_lines {
+	char buf[4096];
+	size_t len;
+	char last[256];		/* last non-empty line */
+	char skip[256];		/* reason given by nx_skip() or ksft_exit_skip() */
+};
+
+void nx_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf(NX_SKIP_TAG);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	exit(NX_EXIT_SKIP);
+}
+
+static void nx_copy_line(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src);
+}
+
+static void nx_line_done(struct nx_lines *l, char *line)
+{
+	const char *p;
+
+	printf("# %s\n", line);
+	if (!strncmp(line, NX_SKIP_TAG, strlen(NX_SKIP_TAG)))
+		nx_copy_line(l->skip, sizeof(l->skip), line + strlen(NX_SKIP_TAG));
+	/* The framework's __TEST_REQUIRE prints "... # SKIP <reason>". */
+	p = strstr(line, "# SKIP ");
+	if (p)
+		nx_copy_line(l->skip, sizeof(l->skip), p + strlen("# SKIP "));
+	if (line[strspn(line, " \t")])
+		nx_copy_line(l->last, sizeof(l->last), line + strspn(line, " \t"));
+}
+
+static void nx_lines_feed(struct nx_lines *l, const char *data, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (data[i] == '\n' || l->len == sizeof(l->buf) - 1) {
+			l->buf[l->len] = '\0';
+			nx_line_done(l, l->buf);
+			l->len = 0;
+			if (data[i] == '\n')
+				continue;
+		}
+		l->buf[l->len++] = data[i];
+	}
+}
+
+static void nx_lines_flush(struct nx_lines *l)
+{
+	if (l->len) {
+		l->buf[l->len] = '\0';
+		nx_line_done(l, l->buf);
+		l->len = 0;
+	}
+}
+
+static pid_t running_case;
+
+static void nx_kill_running_case(void)
+{
+	if (running_case > 0)
+		kill(-running_case, SIGKILL);
+}
+
+static pid_t nx_spawn(const struct nx_case *c, int *out_fd)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds))
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		/* Own process group: a timeout kills the vCPU threads too. */
+		setpgid(0, 0);
+		close(fds[0]);
+		dup2(fds[1], STDOUT_FILENO);
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[1]);
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		c->fn(c);
+		fflush(stdout);
+		exit(NX_EXIT_PASS);
+	}
+	close(fds[1]);
+	*out_fd = fds[0];
+	running_case = pid;
+	return pid;
+}
+
+/* Echo the child's output until EOF or the deadline; true if in time. */
+static bool nx_pump(int fd, uint64_t deadline_us, struct nx_lines *l)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char data[1024];
+
+	for (;;) {
+		uint64_t now = nx_now_us();
+		ssize_t n;
+		int r;
+
+		if (now >= deadline_us)
+			return false;
+		r = poll(&pfd, 1, (deadline_us - now) / 1000 + 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			continue;
+		n = read(fd, data, sizeof(data));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return true;
+		nx_lines_feed(l, data, n);
+	}
+}
+
+static void nx_judge(int wstatus, const struct nx_lines *l,
+		     struct nx_outcome *o)
+{
+	if (WIFSIGNALED(wstatus)) {
+		o->status = NX_EXIT_FAIL;
+		snprintf(o->reason, sizeof(o->reason), "killed by signal %d (%s)",
+			 WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+	} else if (WEXITSTATUS(wstatus) == NX_EXIT_PASS) {
+		o->status = NX_EXIT_PASS;
+	} else if (WEXITSTATUS(wstatus) == NX_EXIT_SKIP) {
+		o->status = NX_EXIT_SKIP;
+		nx_copy_line(o->reason, sizeof(o->reason),
+			     l->skip[0] ? l->skip : "skipped, no reason given");
+	} else {
+		o->status = NX_EXIT_FAIL;
+		snprintf(o->reason, sizeof(o->reason), "exit %d: %s",
+			 WEXITSTATUS(wstatus), l->last);
+	}
+}
+
+static void nx_run_case(const struct nx_case *c, unsigned int timeout_s,
+			struct nx_outcome *o)
+{
+	static struct nx_lines lines;
+	uint64_t start = nx_now_us();
+	int fd, wstatus;
+	pid_t pid;
+
+	memset(&lines, 0, sizeof(lines));
+	memset(o, 0, sizeof(*o));
+	pid = nx_spawn(c, &fd);
+	if (pid < 0) {
+		o->status = NX_EXIT_FAIL;
+		snprintf(o->reason, sizeof(o->reason), "fork: %s", strerror(errno));
+		return;
+	}
+	if (!nx_pump(fd, start + timeout_s * 1000000ULL, &lines)) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		waitpid(pid, &wstatus, 0);
+		nx_lines_flush(&lines);
+		o->status = NX_EXIT_FAIL;
+		snprintf(o->reason, sizeof(o->reason),
+			 "TIMEOUT: no result after %us (last output: %s)",
+			 timeout_s, lines.last[0] ? lines.last : "none");
+	} else {
+		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+			;
+		nx_lines_flush(&lines);
+		nx_judge(wstatus, &lines, o);
+	}
+	running_case = 0;
+	close(fd);
+	o->duration_ms = (nx_now_us() - start) / 1000;
+	/* Whatever the case changed and could not put back itself. */
+	nx_restore_all();
+	nx_forget_saved();
+}
+
+static void nx_full_name(const struct nx_suite *s, const struct nx_case *c,
+			 char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.%s", s->name, c->name);
+}
+
+static bool nx_picked(const struct nx_suite *s, const struct nx_case *c,
+		      char **picks, int nr_picks)
+{
+	char full[256];
+	int i;
+
+	if (!nr_picks)
+		return true;
+	nx_full_name(s, c, full, sizeof(full));
+	for (i = 0; i < nr_picks; i++)
+		if (!strcmp(picks[i], full) || !strcmp(picks[i], c->name))
+			return true;
+	return false;
+}
+
+static void nx_usage(const struct nx_suite *s, const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [-l] [-r NAME]... [-t SECONDS] %s\n"
+		"  -l          list the cases, one full name a line\n"
+		"  -r NAME     run only this case (repeatable)\n"
+		"  -t SECONDS  per-case timeout (default %u)\n",
+		prog, s->usage ? s->usage : "", s->timeout_s);
+}
+
+static int nx_report(const struct nx_suite *s, char **picks, int nr_picks,
+		     unsigned int timeout_s)
+{
+	int i, n = 0, pass = 0, fail = 0, skip = 0;
+	struct nx_outcome o;
+	char full[256];
+
+	for (i = 0; i < s->nr_cases; i++)
+		n += nx_picked(s, &s->cases[i], picks, nr_picks);
+	printf("TAP version 13\n1..%d\n", n);
+	nx_install_restore_handlers();
+	nx_set_signal_hook(nx_kill_running_case);
+	for (i = 0, n = 0; i < s->nr_cases; i++) {
+		const struct nx_case *c = &s->cases[i];
+
+		if (!nx_picked(s, c, picks, nr_picks))
+			continue;
+		nx_full_name(s, c, full, sizeof(full));
+		printf("# RUN %s\n", full);
+		nx_run_case(c, c->timeout_s ? c->timeout_s : timeout_s, &o);
+		printf("# " NX_DURATION_TAG "%llu\n",
+		       (unsigned long long)o.duration_ms);
+		n++;
+		if (o.status == NX_EXIT_PASS) {
+			pass++;
+			printf("ok %d %s\n", n, full);
+		} else if (o.status == NX_EXIT_SKIP) {
+			skip++;
+			printf("ok %d %s # SKIP %s\n", n, full, o.reason);
+		} else {
+			fail++;
+			printf("not ok %d %s # %s\n", n, full, o.reason);
+		}
+		fflush(stdout);
+	}
+	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n",
+	       pass, fail, skip);
+	if (fail)
+		return NX_EXIT_FAIL;
+	return n && skip == n ? NX_EXIT_SKIP : NX_EXIT_PASS;
+}
+
+int nx_suite_main(const struct nx_suite *s, int argc, char **argv)
+{
+	unsigned int timeout_s = s->timeout_s;
+	char *picks[NX_MAX_PICKS];
+	char optstring[64];
+	int i, opt, nr_picks = 0;
+	bool list = false;
+
+	snprintf(optstring, sizeof(optstring), "hlr:t:%s",
+		 s->optstring ? s->optstring : "");
+	while ((opt = getopt(argc, argv, optstring)) != -1) {
+		switch (opt) {
+		case 'l':
+			list = true;
+			break;
+		case 'r':
+			if (nr_picks == NX_MAX_PICKS)
+				return NX_EXIT_USAGE;
+			picks[nr_picks++] = optarg;
+			break;
+		case 't':
+			timeout_s = atoi(optarg);
+			if (!timeout_s) {
+				nx_usage(s, argv[0]);
+				return NX_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			nx_usage(s, argv[0]);
+			return NX_EXIT_PASS;
+		default:
+			if (s->parse_opt && s->parse_opt(opt, optarg))
+				break;
+			nx_usage(s, argv[0]);
+			return NX_EXIT_USAGE;
+		}
+	}
+	if (list) {
+		for (i = 0; i < s->nr_cases; i++)
+			printf("%s.%s\n", s->name, s->cases[i].name);
+		return NX_EXIT_PASS;
+	}
+	for (i = 0; i < nr_picks; i++) {
+		int j;
+
+		for (j = 0; j < s->nr_cases; j++)
+			if (nx_picked(s, &s->cases[j], &picks[i], 1))
+				break;
+		if (j == s->nr_cases) {
+			fprintf(stderr, "%s: no case named '%s' (see -l)\n",
+				argv[0], picks[i]);
+			return NX_EXIT_USAGE;
+		}
+	}
+	return nx_report(s, picks, nr_picks, timeout_s);
+}

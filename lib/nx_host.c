@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Host prerequisites; see include/nx_host.h. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nx_harness.h"
+#include "nx_host.h"
+#include "nx_params.h"
+
+void nx_require_root(void)
+{
+	if (geteuid())
+		nx_skip("needs root (module parameters, hugepage pools)");
+}
+
+void nx_require_hugepages_2m(uint64_t n)
+{
+	uint64_t free_pages, nr;
+
+	if (nx_sysfs_read_u64(NX_HUGEPAGES_2M "/free_hugepages", &free_pages) ||
+	    nx_sysfs_read_u64(NX_HUGEPAGES_2M "/nr_hugepages", &nr))
+		nx_skip("no 2M hugetlb pool (" NX_HUGEPAGES_2M ")");
+	if (free_pages >= n)
+		return;
+	nx_sysfs_set_u64(NX_HUGEPAGES_2M "/nr_hugepages", nr + n - free_pages);
+	nx_sysfs_read_u64(NX_HUGEPAGES_2M "/free_hugepages", &free_pages);
+	if (free_pages < n)
+		nx_skip("needs %" PRIu64 " free 2M hugepages, the host could provide %" PRIu64,
+			n, free_pages);
+}
+
+void nx_require_thp_madvise(void)
+{
+	char buf[128], mode[32];
+
+	if (nx_sysfs_read(NX_THP_ENABLED, buf, sizeof(buf)) ||
+	    !nx_parse_selected(buf, mode, sizeof(mode)))
+		nx_skip("no transparent hugepage support (" NX_THP_ENABLED ")");
+	if (!strcmp(mode, "madvise"))
+		return;
+	if (nx_sysfs_set(NX_THP_ENABLED, "madvise"))
+		nx_skip("could not set " NX_THP_ENABLED " to madvise (was %s)", mode);
+}
+
+uint64_t nx_thp_backed_bytes(const void *hva, uint64_t len)
+{
+	uintptr_t start = (uintptr_t)hva, end = start + len;
+	FILE *f = fopen("/proc/self/smaps", "r");
+	uintptr_t lo = 0, hi = 0;
+	uint64_t total = 0, kb;
+	char line[256];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &lo, &hi) == 2)
+			continue;
+		if (lo < end && hi > start &&
+		    sscanf(line, "AnonHugePages: %" SCNu64 " kB", &kb) == 1)
+			total += kb * 1024;
+	}
+	fclose(f);
+	return total;
+}
+
+void nx_require_kvm_param(const char *name, const char *val)
+{
+	char buf[64];
+
+	if (nx_kvm_param_read(name, buf, sizeof(buf)))
+		nx_skip("kvm module has no parameter %s", name);
+	if (nx_kvm_param_set(name, val))
+		nx_skip("could not set kvm.%s=%s (it is %s)", name, val, buf);
+}

@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Read by make *after* a kernel tree's tools/testing/selftests/kvm/Makefile
+# (make -C $(KVM_DIR) -f Makefile -f framework.mk ...), so that the suite is
+# compiled with exactly the flags, include paths and library objects that the
+# tree's own KVM selftests use.  Nothing of the framework is copied: its
+# version differences stay in include/nx_compat.h.
+#
+# Inputs: NX_TOP (project root), NX_OUT (build folder), OUTPUT (where the
+# framework's own objects go).
+
+NX_TESTS := $(basename $(notdir $(wildcard $(NX_TOP)/x86_64/*_test.c)))
+NX_LIB_OBJS := $(patsubst $(NX_TOP)/lib/%.c,$(NX_OUT)/lib/%.o, \
+		 $(wildcard $(NX_TOP)/lib/*.c))
+NX_TEST_BINS := $(addprefix $(NX_OUT)/,$(NX_TESTS))
+
+NX_CFLAGS = $(CFLAGS) -I$(NX_TOP)/include
+
+.PHONY: nx-tests nx-print-cflags
+nx-tests: $(NX_TEST_BINS)
+
+nx-print-cflags:
+	@echo $(CFLAGS)
+
+$(NX_OUT)/lib/%.o: $(NX_TOP)/lib/%.c $(wildcard $(NX_TOP)/include/*.h)
+	@mkdir -p $(@D)
+	$(call msg,CC,nx,$@)
+	$(Q)$(CC) $(NX_CFLAGS) $(CPPFLAGS) -c $< -o $@
+
+$(NX_OUT)/x86_64/%.o: $(NX_TOP)/x86_64/%.c $(wildcard $(NX_TOP)/include/*.h)
+	@mkdir -p $(@D)
+	$(call msg,CC,nx,$@)
+	$(Q)$(CC) $(NX_CFLAGS) $(CPPFLAGS) -c $< -o $@
+
+# Static, so that the binaries run in a busybox initramfs as they are.
+$(NX_OUT)/%: $(NX_OUT)/x86_64/%.o $(NX_LIB_OBJS) $(LIBKVM_OBJS)
+	$(call msg,LINK,nx,$@)
+	$(Q)$(CC) $(NX_CFLAGS) -static $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Keep the objects: an edit to one file recompiles that file only.
+.SECONDARY:

@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Fetch one Debian package with `apt-get download` and unpack it with
+# `dpkg-deb -x` into a folder, once.  Nothing is installed on the host.
+#
+# usage: debian_pkg.sh PACKAGE[=VERSION] DEST
+#
+# DEST/.unpacked marks a complete unpack, so an interrupted run is redone
+# instead of being mistaken for a good cache.
+set -euo pipefail
+
+die() {
+	echo "debian_pkg: $*" >&2
+	exit 1
+}
+
+[ $# -eq 2 ] || die "usage: debian_pkg.sh PACKAGE[=VERSION] DEST"
+pkg=$1
+dest=$2
+
+if [ -e "$dest/.unpacked" ]; then
+	exit 0
+fi
+
+command -v apt-get >/dev/null || die "apt-get not found: a Debian host is needed"
+debs=$(dirname "$dest")/debs
+mkdir -p "$debs"
+
+name=${pkg%%=*}
+if ! apt-cache show "$pkg" >/dev/null 2>&1; then
+	# A fresh machine has empty package lists.
+	apt-get update -qq || die "apt-get update failed"
+	apt-cache show "$pkg" >/dev/null 2>&1 ||
+		die "$pkg is not in the archive (try: apt-cache policy $name)"
+fi
+
+rm -f "$debs/${name}"_*.deb
+(cd "$debs" && apt-get download -qq "$pkg" 2>&1 |
+	grep -v 'Download is performed unsandboxed' || true)
+deb=$(ls "$debs/${name}"_*.deb 2>/dev/null | head -n 1)
+[ -n "$deb" ] || die "apt-get download $pkg produced no .deb"
+
+rm -rf "$dest"
+mkdir -p "$dest"
+dpkg-deb -x "$deb" "$dest"
+rm -f "$deb"
+touch "$dest/.unpacked"

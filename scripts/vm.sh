@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# VM mode of run_nx_tests.sh: fetch the kernel, build the initramfs, boot it
+# under QEMU and collect what the guest reports.  Sourced; uses NX_TOP,
+# NX_CACHE and the versions from versions.env.
+
+# Kernel release of a bzImage, from its setup header (kernel_version field).
+nx_bzimage_release() {
+	local off
+	off=$(od -An -tu2 -j $((0x20e)) -N2 "$1" | tr -d ' ')
+	[ -n "$off" ] && [ "$off" -gt 0 ] || return 1
+	dd if="$1" bs=1 skip=$((off + 0x200)) count=128 status=none |
+		tr '\0' '\n' | head -n 1 | cut -d' ' -f1
+}
+
+# Default kernel: Debian's image matching the pinned source version.
+nx_vm_default_kernel() {
+	local rel=${NX_KVER}+deb12-amd64
+	local dir=$NX_CACHE/pkgs/linux-image-$rel-$NX_DEB_VERSION
+
+	"$NX_TOP/scripts/debian_pkg.sh" \
+		"linux-image-$rel-unsigned=$NX_DEB_VERSION" "$dir" >&2 || return 1
+	NX_KERNEL=$dir/boot/vmlinuz-$rel
+	NX_MODULES=$dir/lib/modules/$rel
+}
+
+# Path of module NAME (kvm_amd or kvm-amd) under DIR, any compression.
+nx_find_module() {
+	local alt=${2//_/-}
+	find "$1" \( -name "$2.ko*" -o -name "$alt.ko*" \) -print -quit
+}
+
+nx_ko_cat() {
+	case $1 in
+	*.xz) xz -dc "$1" ;;
+	*.zst) zstd -qdc "$1" ;;
+	*.gz) gzip -dc "$1" ;;
+	*) cat "$1" ;;
+	esac
+}
+
+# Append NAME's dependencies, then NAME, to NX_ORDER (each once).
+nx_module_deps() {
+	local dir=$1 name=${2//-/_} ko dep deps
+	case " ${NX_ORDER[*]} " in *" $name "*) return 0 ;; esac
+	ko=$(nx_find_module "$dir" "$name")
+	[ -n "$ko" ] || { echo "nx: module $name not found in $dir" >&2; return 1; }
+	deps=$(nx_ko_cat "$ko" | tr '\0' '\n' | sed -n 's/^depends=//p' | head -n 1)
+	for dep in ${deps//,/ }; do
+		nx_module_deps "$dir" "$dep" || return 1
+	done
+	NX_ORDER+=("$name")
+	NX_KO[$name]=$ko
+}
+
+# Initramfs: busybox, init, the suite's binaries and the KVM modules.
+nx_build_initramfs() {
+	local out=$1 catalogue=$2 root name bb
+	local -a NX_ORDER=()
+	local -A NX_KO=()
+
+	bb=$NX_CACHE/pkgs/busybox-static
+	"$NX_TOP/scripts/debian_pkg.sh" busybox-static "$bb" >&2 || return 1
+	nx_module_deps "$NX_MODULES" kvm_amd || return 1
+	nx_module_deps "$NX_MODULES" kvm_intel || return 1
+
+	root=$(mktemp -d "$NX_CACHE/initramfs.XXXXXX")
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,nx/bin,nx/modules}
+	cp "$bb/bin/busybox" "$root/bin/busybox"
+	cp "$NX_TOP/scripts/vm/init" "$root/init"
+	cp "$NX_TOP/scripts/run_cases.sh" "$root/nx/"
+	cp "$NX_BUILD"/*_test "$root/nx/bin/"
+	sed "s|^[^ ]*/|/nx/bin/|" "$catalogue" >"$root/nx/cases.txt"
+	for name in "${NX_ORDER[@]}"; do
+		nx_ko_cat "${NX_KO[$name]}" >"$root/nx/modules/$name.ko"
+		# kvm_amd and kvm_intel: only the one for this CPU loads.
+		case $name in
+		kvm_amd) echo "$name.ko" >>"$root/nx/modules.amd" ;;
+		kvm_intel) echo "$name.ko" >>"$root/nx/modules.intel" ;;
+		*) echo "$name.ko" >>"$root/nx/modules.order" ;;
+		esac
+	done
+	cat >"$root/nx/config" <<-EOC
+		NX_HUGEPAGES=$NX_HUGEPAGES
+		NX_TEST_TIMEOUT=$NX_TEST_TIMEOUT
+	EOC
+	(cd "$root" && find . | cpio -o -H newc --quiet) >"$out"
+	rm -rf "$root"
+}
+
+# QEMU acceleration: KVM (nested) when this host has a usable /dev/kvm.
+nx_vm_accel() {
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		NX_ACCEL=kvm
+		NX_QEMU_ACCEL=(-accel kvm -cpu host)
+	else
+		# Multi-threaded TCG crashes the guest when KVM loads.
+		NX_ACCEL=tcg
+		NX_QEMU_ACCEL=(-accel tcg,thread=single -cpu max)
+	fi
+}
+
+# Wait until FILE holds a line matching PATTERN, PID exits or the deadline
+# (seconds since epoch) passes.  0: found, 1: qemu exited, 2: deadline.
+nx_wait_for() {
+	local file=$1 pattern=$2 pid=$3 deadline=$4
+	while :; do
+		grep -q "$pattern" "$file" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || {
+			grep -q "$pattern" "$file" 2>/dev/null && return 0
+			return 1
+		}
+		[ "$(date +%s)" -lt "$deadline" ] || return 2
+		sleep 0.2
+	done
+}
+
+# Seconds, with 0.1 s resolution, between two `date +%s%N` readings.
+nx_seconds_between() {
+	local ds=$((($2 - $1) / 100000000))
+	printf '%d.%d\n' $((ds / 10)) $((ds % 10))
+}
+
+# Boot and run.  Sets NX_BOOT_S, NX_RUN_S; returns 0 ran to the end,
+# 125 could not boot, 1 the guest died or hung during the tests.
+nx_vm_boot() {
+	local initrd=$1 dir=$2 pid t0 t1 rc
+	local append="console=ttyS0 loglevel=4 panic=-1 oops=panic rdinit=/init"
+
+	nx_vm_accel
+	echo "nx: booting $(basename "$NX_KERNEL") under QEMU ($NX_ACCEL)"
+	t0=$(date +%s%N)
+	qemu-system-x86_64 "${NX_QEMU_ACCEL[@]}" -smp 2 -m "$NX_VM_MEM" \
+		-nodefaults -no-reboot -display none -monitor none \
+		-kernel "$NX_KERNEL" -initrd "$initrd" -append "$append" \
+		-chardev "file,id=con,path=$dir/console.log" -serial chardev:con \
+		-chardev "file,id=res,path=$dir/results.raw" -serial chardev:res \
+		</dev/null >"$dir/qemu.log" 2>&1 &
+	pid=$!
+	NX_QEMU_PID=$pid
+
+	nx_wait_for "$dir/console.log" '^nx-vm: kvm ready' "$pid" \
+		$(($(date +%s) + NX_BOOT_TIMEOUT))
+	rc=$?
+	t1=$(date +%s%N)
+	NX_BOOT_S=$(nx_seconds_between "$t0" "$t1")
+	if [ $rc -ne 0 ]; then
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		echo "nx: the VM did not get KVM ready within ${NX_BOOT_TIMEOUT}s:"
+		grep -a '^nx-vm:' "$dir/console.log" | tail -n 3
+		return 125
+	fi
+	echo "nx: $(grep -a -m1 '^nx-vm: kvm ready' "$dir/console.log") after ${NX_BOOT_S}s"
+
+	nx_wait_for "$dir/console.log" '^nx-vm: done' "$pid" \
+		$(($(date +%s) + NX_RUN_TIMEOUT))
+	rc=$?
+	NX_RUN_S=$(nx_seconds_between "$t1" "$(date +%s%N)")
+	if [ $rc -eq 2 ]; then
+		echo "nx: the run did not finish within ${NX_RUN_TIMEOUT}s; VM killed"
+		kill -9 "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	NX_QEMU_PID=
+	[ $rc -eq 0 ] && return 0
+	[ $rc -eq 1 ] && echo "nx: the VM died during the tests (see console.log)"
+	return 1
+}
