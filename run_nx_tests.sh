@@ -27,6 +27,7 @@ NX_MODULES=
 NX_RESULTS=$NX_TOP/results
 NX_LIST=0
 NX_FILTERS=()
+NX_SABOTAGE=()
 NX_BOOT_TIMEOUT=${NX_BOOT_TIMEOUT:-300}
 NX_TEST_TIMEOUT=${NX_TEST_TIMEOUT:-120}
 NX_RUN_TIMEOUT=${NX_RUN_TIMEOUT:-1800}
@@ -47,6 +48,10 @@ usage() {
 	  --list             list the tests and exit
 	  --test NAME        run only NAME (repeatable; shell globs allowed)
 	  --results DIR      where the run's folder goes (default: results/)
+	  --sabotage M.P=V   VM mode: keep writing V to module parameter M.P
+	                     (e.g. kvm.nx_huge_pages_recovery_ratio=0) while
+	                     the tests run, to see them catch a KVM that
+	                     does not do what they set up (repeatable)
 	  --help             this text
 
 	Exit: 0 passed, 1 a test failed, 4 all skipped, 125 kernel not
@@ -75,6 +80,7 @@ parse_args() {
 		--list) NX_LIST=1 ;;
 		--test) need_value "$@"; NX_FILTERS+=("$2"); shift ;;
 		--results) need_value "$@"; NX_RESULTS=$2; shift ;;
+		--sabotage) need_value "$@"; NX_SABOTAGE+=("$2"); shift ;;
 		-h | --help) usage; exit 0 ;;
 		*) usage_error "unknown option '$1'" ;;
 		esac
@@ -91,11 +97,20 @@ parse_args() {
 	if [ "$NX_MODE" = host ] && [ -n "$NX_KERNEL" ]; then
 		usage_error "--kernel and --host exclude each other"
 	fi
+	local s
+	for s in "${NX_SABOTAGE[@]}"; do
+		[[ $s =~ ^kvm(_amd|_intel)?\.[a-z0-9_]+=[^[:space:]]+$ ]] ||
+			usage_error "--sabotage $s: expected MODULE.PARAM=VALUE"
+	done
+	if [ "$NX_MODE" = host ] && [ ${#NX_SABOTAGE[@]} -gt 0 ]; then
+		usage_error "--sabotage works in VM mode only"
+	fi
 }
 
 # Build the suite unless the caller provides the binaries (NX_NO_BUILD=1).
 build_suite() {
 	[ "${NX_NO_BUILD:-0}" = 1 ] && return 0
+	"$NX_TOP/scripts/install_deps.sh" suite >&2 || return 1
 	make -C "$NX_TOP" -s all >&2
 }
 

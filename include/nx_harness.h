@@ -13,6 +13,7 @@
 #ifndef NX_HARNESS_H
 #define NX_HARNESS_H
 
+#include <linux/compiler.h>
 #include <stdbool.h>
 
 struct nx_case {
@@ -36,9 +37,6 @@ struct nx_suite {
 int nx_suite_main(const struct nx_suite *s, int argc, char **argv);
 
 /* End the current case as skipped, with a one-line reason. */
-void nx_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-/* Prefix of the line that reports a case's wall time, in ms. */
-#define NX_DURATION_TAG "nx_duration_ms: "
+__printf(1, 2) __noreturn void nx_skip(const char *fmt, ...);
 
 #endif /* NX_HARNESS_H */

@@ -16,6 +16,8 @@
 #include <stdio.h>
 
 #define NX_METRIC_TAG	"nx_metric: "
+/* Prefix of the line that reports a case's wall time, in ms. */
+#define NX_DURATION_TAG	"nx_duration_ms: "
 #define NX_MAX_METRICS	16
 #define NX_NAME_LEN	128
 

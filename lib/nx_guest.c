@@ -20,7 +20,7 @@ void nx_guest_main(void)
 	GUEST_SYNC(0);
 	for (;;) {
 		if (nx_cmd.op == NX_GUEST_READ)
-			READ_ONCE(*(volatile uint64_t *)nx_cmd.gva);
+			READ_ONCE(*(uint64_t *)nx_cmd.gva);
 		else if (nx_cmd.op == NX_GUEST_EXEC)
 			nx_guest_call(nx_cmd.gva);
 		else

@@ -14,6 +14,7 @@
 #include "nx_harness.h"
 #include "nx_params.h"
 #include "nx_poll.h"
+#include "nx_results.h"
 
 #define NX_EXIT_PASS	0
 #define NX_EXIT_FAIL	1

@@ -32,7 +32,7 @@ while read -r bin name; do
 	0) echo "ok $i $name" ;;
 	4) echo "ok $i $name # SKIP ${reason#SKIP }" ;;
 	137) echo "not ok $i $name # TIMEOUT: killed after $((timeout_s + 30))s" ;;
-	*) echo "not ok $i $name # exit $rc${reason:+: $reason}" ;;
+	*) echo "not ok $i $name # ${reason:-exit $rc}" ;;
 	esac
 done <"$catalogue"
 rm -f "$out"

@@ -84,6 +84,7 @@ nx_build_initramfs() {
 	cat >"$root/nx/config" <<-EOC
 		NX_HUGEPAGES=$NX_HUGEPAGES
 		NX_TEST_TIMEOUT=$NX_TEST_TIMEOUT
+		NX_SABOTAGE="${NX_SABOTAGE[*]}"
 	EOC
 	(cd "$root" && find . | cpio -o -H newc --quiet) >"$out"
 	rm -rf "$root"

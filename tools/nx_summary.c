@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nx_harness.h"
 #include "nx_results.h"
 
 #define MAX_TESTS	512
@@ -236,8 +235,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!ktap || !out) {
-		fprintf(stderr, "usage: nx_summary --ktap FILE --out FILE "
-			"[--params FILE] [--meta K=V]... [--run-metric K=V]...\n");
+		fputs("usage: nx_summary --ktap FILE --out FILE [--params FILE] [--meta K=V]... [--run-metric K=V]...\n",
+		      stderr);
 		return 2;
 	}
 	read_ktap(ktap);

@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Install, from Debian's archive, what is missing for a purpose:
+#   suite  build the tests and run them in a QEMU VM (run_nx_tests.sh)
+#   check  the project's own tests as well (make check)
+# Does nothing when everything is there, so it is cheap to call each run.
+set -euo pipefail
+
+suite=(gcc:gcc make:make qemu-system-x86_64:qemu-system-x86 cpio:cpio
+	xz:xz-utils perl:perl)
+check=(bats:bats shellcheck:shellcheck python3:python3)
+
+want=("${suite[@]}")
+case ${1:-suite} in
+suite) ;;
+check) want+=("${check[@]}") ;;
+*) echo "usage: install_deps.sh [suite|check]" >&2; exit 2 ;;
+esac
+
+missing=()
+for pair in "${want[@]}"; do
+	command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+done
+# Static test binaries need the C library's archive.
+[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing+=(libc6-dev)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install_deps: missing ${missing[*]}; install them as root" >&2
+	exit 1
+fi
+echo "install_deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# `make check`: the project's own tests, each reported as one TAP line,
+# closing with "N passed, N failed".
+#
+#   build      the suite against the pinned Debian kernel tree
+#   unit       C unit tests of lib/ (kselftest harness), no KVM needed
+#   bats       the runner's argument handling, state save/restore, results
+#   lint       shellcheck and the kernel's checkpatch.pl
+#   suite      ./run_nx_tests.sh in a VM booting the pinned Debian kernel
+#   canaries   the suite run against a KVM sabotaged through its module
+#              parameters must fail, naming the right tests
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+# shellcheck source=versions.env
+. ./versions.env
+out=$top/build/check
+ksrc=$top/.cache/linux-$NX_KVER
+rm -rf "$out"
+mkdir -p "$out"
+passed=0
+failed=0
+n=0
+
+report() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		passed=$((passed + 1))
+		echo "ok $n $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n $2"
+	fi
+}
+
+# Run a command; its output goes to a log, shown only when it fails.
+check() {
+	local name=$1 log=$out/${1//[^a-zA-Z0-9_.-]/_}.log rc
+	shift
+	"$@" >"$log" 2>&1
+	rc=$?
+	[ $rc = 0 ] || sed 's/^/#   /' "$log" | tail -n 40
+	report $rc "$name"
+}
+
+# Each TAP result line of a sub-suite becomes one of ours.
+tap_results() {
+	local prefix=$1 log=$2 line
+	while read -r line; do
+		case $line in
+		"ok "*) report 0 "$prefix: ${line#ok * }" ;;
+		"not ok "*) report 1 "$prefix: ${line#not ok * }" ;;
+		esac
+	done < <(grep -E '^(not )?ok [0-9]+ ' "$log")
+}
+
+sub_suite() {
+	local name=$1 log=$out/$1.log rc
+	shift
+	"$@" >"$log" 2>&1
+	rc=$?
+	tap_results "$name" "$log"
+	if [ $rc != 0 ]; then
+		sed 's/^/#   /' "$log" | grep -v '^#   ok ' | tail -n 40
+		report 1 "$name: exit status $rc"
+	fi
+}
+
+lint() {
+	local f rc=0
+	shellcheck -x run_nx_tests.sh scripts/*.sh scripts/vm/init \
+		tests/*.sh .ci/run || rc=1
+	for f in include/*.h lib/*.c x86_64/*.c tools/*.c tests/unit/*.c; do
+		[ -e "$f" ] || continue
+		perl "$ksrc/scripts/checkpatch.pl" --no-tree --quiet -f "$f" || rc=1
+	done
+	return $rc
+}
+
+# A sabotaged run must fail, and exactly the tests named in $2 must fail.
+canary() {
+	local sabotage=$1 want=$2 filter=$3 dir=$out/canary got
+	rm -rf "$dir"
+	./run_nx_tests.sh --results "$dir" --sabotage "$sabotage" --test "$filter"
+	[ $? = 1 ] || { echo "expected exit 1"; return 1; }
+	got=$(grep -h '^not ok ' "$dir"/*/ktap.log | cut -d' ' -f4 | sort | tr '\n' ' ')
+	echo "failed: $got"
+	[ "$got" = "$want" ] || { echo "expected to fail: $want"; return 1; }
+}
+
+check prerequisites scripts/install_deps.sh check
+check build make -s all
+sub_suite unit make -s unit-run
+sub_suite bats bats --tap tests/bats
+check lint lint
+suite() {
+	local rc
+	./run_nx_tests.sh --results "$out/suite" >"$out/suite.log" 2>&1
+	rc=$?
+	sed "s/^/# /" "$out/suite.log"
+	tap_results suite "$(ls "$out"/suite/*/ktap.log 2>/dev/null || echo /dev/null)"
+	report $rc "suite: ./run_nx_tests.sh exit status $rc"
+}
+
+suite
+check "canary: recovery disabled (ratio 0) fails split_and_recover" canary \
+	kvm.nx_huge_pages_recovery_ratio=0 \
+	"nx_split_recovery.hugetlb_2m.split_and_recover nx_split_recovery.thp.split_and_recover " \
+	'*.split_and_recover'
+check "canary: mitigation forced off fails split_and_recover" canary \
+	kvm.nx_huge_pages=N \
+	"nx_split_recovery.hugetlb_2m.split_and_recover nx_split_recovery.thp.split_and_recover " \
+	'*.split_and_recover'
+check "canary: mitigation forced on fails mitigation_off_no_split" canary \
+	kvm.nx_huge_pages=Y \
+	"nx_split_recovery.hugetlb_2m.mitigation_off_no_split nx_split_recovery.thp.mitigation_off_no_split " \
+	'*.mitigation_off_no_split'
+
+echo "1..$n"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]
