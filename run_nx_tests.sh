@@ -66,8 +66,9 @@ usage_error() {
 }
 
 need_value() {
-	[ $# -ge 2 ] && [ -n "$2" ] && [ "${2#--}" = "$2" ] ||
+	if [ $# -lt 2 ] || [ -z "$2" ] || [ "${2#--}" != "$2" ]; then
 		usage_error "$1 needs a value"
+	fi
 }
 
 parse_args() {
@@ -206,9 +207,6 @@ run_host() {
 	dir=$(new_results_dir "$NX_RELEASE") || return 1
 	raw=$dir/results.raw
 	nx_state_save || { echo "nx: could not read the host state" >&2; return 1; }
-	trap 'on_signal INT' INT
-	trap 'on_signal TERM' TERM
-	trap 'on_signal HUP' HUP
 	trap 'nx_state_restore' EXIT
 	nx_state_set kernel/mm/hugepages/hugepages-2048kB/nr_hugepages "$NX_HUGEPAGES"
 	t0=$(date +%s%N)
@@ -238,6 +236,10 @@ main() {
 		exit 0
 	fi
 	(catalogue_select "$all") >"$sel" || { rm -f "$all" "$sel"; exit 2; }
+	# A signal kills the VM and restores the host (--host) before exiting.
+	trap 'on_signal INT' INT
+	trap 'on_signal TERM' TERM
+	trap 'on_signal HUP' HUP
 	if [ "$NX_MODE" = vm ]; then
 		run_vm "$sel"
 	else
@@ -248,4 +250,4 @@ main() {
 	exit $rc
 }
 
-main "$@"
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

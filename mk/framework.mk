@@ -14,7 +14,11 @@ NX_LIB_OBJS := $(patsubst $(NX_TOP)/lib/%.c,$(NX_OUT)/lib/%.o, \
 		 $(wildcard $(NX_TOP)/lib/*.c))
 NX_TEST_BINS := $(addprefix $(NX_OUT)/,$(NX_TESTS))
 
-NX_CFLAGS = $(CFLAGS) -I$(NX_TOP)/include
+# Framework flavour, for include/nx_compat.h.
+NX_FW_FLAGS := $(if $(shell grep -s 'define vm_get_stat' include/kvm_util.h), \
+		  -DNX_FW_BARE_STAT_NAMES)
+
+NX_CFLAGS = $(CFLAGS) $(NX_FW_FLAGS) -I$(NX_TOP)/include
 
 .PHONY: nx-tests nx-print-cflags
 nx-tests: $(NX_TEST_BINS)

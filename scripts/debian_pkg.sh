@@ -36,9 +36,12 @@ if ! apt-cache show "$pkg" >/dev/null 2>&1; then
 fi
 
 rm -f "$debs/${name}"_*.deb
-(cd "$debs" && apt-get download -qq "$pkg" 2>&1 |
-	grep -v 'Download is performed unsandboxed' || true)
-deb=$(ls "$debs/${name}"_*.deb 2>/dev/null | head -n 1)
+# apt-get warns that root downloads unsandboxed; that is expected here.
+if ! (cd "$debs" && apt-get download -qq "$pkg" 2>"$debs/apt.log"); then
+	cat "$debs/apt.log" >&2
+	die "apt-get download $pkg failed"
+fi
+deb=$(find "$debs" -maxdepth 1 -name "${name}_*.deb" -print -quit)
 [ -n "$deb" ] || die "apt-get download $pkg produced no .deb"
 
 rm -rf "$dest"

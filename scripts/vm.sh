@@ -3,7 +3,9 @@
 #
 # VM mode of run_nx_tests.sh: fetch the kernel, build the initramfs, boot it
 # under QEMU and collect what the guest reports.  Sourced; uses NX_TOP,
-# NX_CACHE and the versions from versions.env.
+# NX_CACHE and the versions from versions.env, and sets NX_BOOT_S, NX_RUN_S,
+# NX_ACCEL and NX_QEMU_PID for the caller.
+# shellcheck disable=SC2034 # the variables above are the caller's
 
 # Kernel release of a bzImage, from its setup header (kernel_version field).
 nx_bzimage_release() {
@@ -98,7 +100,7 @@ nx_vm_accel() {
 	else
 		# Multi-threaded TCG crashes the guest when KVM loads.
 		NX_ACCEL=tcg
-		NX_QEMU_ACCEL=(-accel tcg,thread=single -cpu max)
+		NX_QEMU_ACCEL=(-accel "tcg,thread=single" -cpu max)
 	fi
 }
 
