@@ -28,9 +28,14 @@ nx_vm_default_kernel() {
 }
 
 # Path of module NAME (kvm_amd or kvm-amd) under DIR, any compression.
+# Rebuilt modules in NX_MODULES_OVERRIDE (a folder of .ko files) win.
 nx_find_module() {
-	local alt=${2//_/-}
-	find "$1" \( -name "$2.ko*" -o -name "$alt.ko*" \) -print -quit
+	local alt=${2//_/-} dir ko
+	for dir in ${NX_MODULES_OVERRIDE:+"$NX_MODULES_OVERRIDE"} "$1"; do
+		ko=$(find "$dir" \( -name "$2.ko*" -o -name "$alt.ko*" \) -print -quit)
+		[ -n "$ko" ] && break
+	done
+	printf '%s\n' "$ko"
 }
 
 nx_ko_cat() {
