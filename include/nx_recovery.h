@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Watching the NX recovery worker from the host.  A recovery pass zaps
+ * ceil(splits / ratio) split pages under mmu_lock in one go, so the VM's
+ * nx_lpage_splits count drops in steps, one step per pass; recording the
+ * steps with their times shows how much each pass zapped and when it came.
+ */
+#ifndef NX_RECOVERY_H
+#define NX_RECOVERY_H
+
+#include <stdint.h>
+
+#include "nx_compat.h"
+
+/*
+ * A drop of the count that then holds for this long is one pass: a pass of
+ * hundreds of zaps takes a few ms even under TCG, and the tests use periods
+ * of 200 ms and more, so passes never merge.
+ */
+#define NX_PASS_SETTLE_MS	30
+
+/*
+ * The pass happened between the last look that still saw @before and the
+ * first that saw less: the host's polling can be delayed (a loaded host, a
+ * TCG guest), so timing checks use both ends, never a single instant.
+ */
+struct nx_pass {
+	uint64_t t_last_before_us;	/* last look at the old count */
+	uint64_t t_us;			/* first look at a lower count */
+	int64_t before;			/* nx_lpage_splits before the pass */
+	int64_t after;			/* ... and after it */
+};
+
+/*
+ * Record passes, starting from a count of @from split pages, until @max were
+ * seen, the count reached @stop_at, or @timeout_ms passed; returns the
+ * number recorded.  @from is what the host knows the count was before it
+ * enabled recovery: a pass woken by that write may already be under way at
+ * the first look.  A count that grows while the guest is idle fails the
+ * test (only a guest fault may split).
+ */
+int nx_watch_passes(struct kvm_vm *vm, struct nx_pass *passes, int max,
+		    int64_t from, int64_t stop_at, uint64_t timeout_ms);
+
+/* Split pages one pass zaps: ceil(@splits / @ratio), none for ratio 0. */
+int64_t nx_pass_zaps(int64_t splits, unsigned int ratio);
+
+/* Set the recovery period, then the ratio (which may wake the worker). */
+void nx_set_recovery(unsigned int ratio, unsigned int period_ms);
+
+#endif /* NX_RECOVERY_H */

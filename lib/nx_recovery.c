@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Watching recovery passes; see include/nx_recovery.h. */
+#include "nx_host.h"
+#include "nx_poll.h"
+#include "nx_recovery.h"
+
+#define NX_WATCH_INTERVAL_US	500
+
+int64_t nx_pass_zaps(int64_t splits, unsigned int ratio)
+{
+	return ratio ? (splits + ratio - 1) / ratio : 0;
+}
+
+void nx_set_recovery(unsigned int ratio, unsigned int period_ms)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%u", period_ms);
+	nx_require_kvm_param("nx_huge_pages_recovery_period_ms", val);
+	snprintf(val, sizeof(val), "%u", ratio);
+	nx_require_kvm_param("nx_huge_pages_recovery_ratio", val);
+}
+
+static int64_t nx_splits(struct kvm_vm *vm)
+{
+	return nx_vm_stat(vm, nx_lpage_splits);
+}
+
+static void nx_sleep_interval(void)
+{
+	usleep(NX_WATCH_INTERVAL_US);
+}
+
+/* Follow a drop that began at @p->t_us until the count holds still. */
+static void nx_settle(struct kvm_vm *vm, struct nx_pass *p, int64_t seen)
+{
+	uint64_t still_since = nx_now_us();
+	int64_t now;
+
+	p->after = seen;
+	while (nx_now_us() - still_since < NX_PASS_SETTLE_MS * 1000ULL) {
+		nx_sleep_interval();
+		now = nx_splits(vm);
+		if (now != p->after) {
+			p->after = now;
+			still_since = nx_now_us();
+		}
+	}
+}
+
+int nx_watch_passes(struct kvm_vm *vm, struct nx_pass *passes, int max,
+		    int64_t from, int64_t stop_at, uint64_t timeout_ms)
+{
+	uint64_t deadline = nx_now_us() + timeout_ms * 1000;
+	uint64_t t_last = nx_now_us();
+	int64_t last = from, now;
+	int n = 0;
+
+	while (n < max && last > stop_at && nx_now_us() < deadline) {
+		now = nx_splits(vm);
+		TEST_ASSERT(now <= last,
+			    "idle guest: expected nx_lpage_splits to only drop, it grew from %ld to %ld",
+			    last, now);
+		if (now == last) {
+			t_last = nx_now_us();
+			nx_sleep_interval();
+			continue;
+		}
+		passes[n].t_last_before_us = t_last;
+		passes[n].t_us = nx_now_us();
+		passes[n].before = last;
+		nx_settle(vm, &passes[n], now);
+		last = passes[n].after;
+		t_last = nx_now_us();
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * How much one NX recovery pass zaps, and when passes come.
+ *
+ * With S split pages and kvm.nx_huge_pages_recovery_ratio R, one pass zaps
+ * ceil(S / R) of them and the next pass starts from what is left; ratio 0
+ * disables recovery.  Passes are nx_huge_pages_recovery_period_ms apart,
+ * period 0 meaning one hour divided by the ratio.  Lowering the period or
+ * turning recovery on must wake the worker of a running VM at once: a
+ * missed wake-up leaves split pages unrecovered for up to the old period
+ * (or for ever).  Every rule is checked with exact page counts.
+ */
+#include <stdlib.h>
+
+#include "nx_compat.h"
+#include "nx_harness.h"
+#include "nx_host.h"
+#include "nx_poll.h"
+#include "nx_recovery.h"
+#include "nx_results.h"
+#include "nx_vm.h"
+
+#define NR_SPLITS		64
+#define PERIOD_MS		250
+/* A pass may come one jiffy early (HZ 100 at worst) and this much late. */
+#define PERIOD_EARLY_MS		10
+#define PERIOD_SLACK_MS		2000
+/* Passes watched per ratio: enough to see rounding and the new base. */
+#define MAX_PASSES		6
+/* Bounded waits that assert that nothing happens. */
+#define QUIET_WAIT_MS		1500
+#define ONE_HOUR_MS		3600000
+
+static int nr_splits = NR_SPLITS;
+
+/* A VM whose regions are all NX-split, recovery off. */
+static void split_vm(struct nx_vm *v)
+{
+	nx_require_root();
+	nx_require_thp_madvise();
+	nx_require_hugepages_2m(nr_splits);
+	nx_require_kvm_param("nx_huge_pages", "Y");
+	nx_set_recovery(0, PERIOD_MS);
+	nx_vm_create(v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, nr_splits, false);
+	nx_vm_read_all(v);
+	nx_vm_exec_all(v, true, "execute");
+}
+
+/* Account the zaps of passes that took the count from want to @left. */
+static void account_zaps(struct nx_vm *v, int64_t left)
+{
+	v->want.pages_4k -= (v->want.nx_lpage_splits - left) * v->split_4k;
+	v->want.nx_lpage_splits = left;
+}
+
+static void check_pass_sizes(const struct nx_pass *p, int n, unsigned int ratio)
+{
+	int64_t left = nr_splits, want_after;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		want_after = left - nx_pass_zaps(left, ratio);
+		TEST_ASSERT(p[i].before == left && p[i].after == want_after,
+			    "pass %d, ratio %u: expected %ld -> %ld split pages (ceil(%ld/%u) zapped), got %ld -> %ld",
+			    i + 1, ratio, left, want_after, left, ratio,
+			    p[i].before, p[i].after);
+		left = want_after;
+	}
+}
+
+/*
+ * Pass i happened in (t_last_before_us, t_us]; the gap between two passes is
+ * therefore known to lie between these bounds, however late the host looked.
+ */
+static uint64_t gap_at_most_ms(const struct nx_pass *a, const struct nx_pass *b)
+{
+	return (b->t_us - a->t_last_before_us) / 1000;
+}
+
+static uint64_t gap_at_least_ms(const struct nx_pass *a, const struct nx_pass *b)
+{
+	return (b->t_last_before_us - a->t_us) / 1000;
+}
+
+static void check_pass_spacing(const struct nx_pass *p, int n)
+{
+	uint64_t most, least, min_ms = UINT64_MAX, max_ms = 0;
+	int i;
+
+	for (i = 1; i < n; i++) {
+		most = gap_at_most_ms(&p[i - 1], &p[i]);
+		least = gap_at_least_ms(&p[i - 1], &p[i]);
+		TEST_ASSERT(most + PERIOD_EARLY_MS >= PERIOD_MS,
+			    "passes %d and %d: expected at least the period (%d ms) apart, were at most %lu ms apart",
+			    i, i + 1, PERIOD_MS, most);
+		TEST_ASSERT(least <= PERIOD_MS + PERIOD_SLACK_MS,
+			    "passes %d and %d: expected within the period plus slack (%d + %d ms), were at least %lu ms apart",
+			    i, i + 1, PERIOD_MS, PERIOD_SLACK_MS, least);
+		min_ms = min(min_ms, most);
+		max_ms = max(max_ms, least);
+	}
+	if (n > 1) {
+		nx_metric("pass_gap_min_ms", min_ms, "ms");
+		nx_metric("pass_gap_max_ms", max_ms, "ms");
+	}
+}
+
+static void run_ratio(const struct nx_case *c)
+{
+	unsigned int ratio = (uintptr_t)c->arg;
+	struct nx_pass passes[MAX_PASSES];
+	int64_t left = nr_splits;
+	int want_passes = 0, n;
+	struct nx_vm v;
+
+	/* Passes to watch: until nothing is left, at most MAX_PASSES. */
+	while (left && want_passes < MAX_PASSES) {
+		left -= nx_pass_zaps(left, ratio);
+		want_passes++;
+	}
+	split_vm(&v);
+	nx_set_recovery(ratio, PERIOD_MS);
+	n = nx_watch_passes(v.vm, passes, want_passes, nr_splits, 0,
+			    want_passes * (PERIOD_MS + PERIOD_SLACK_MS));
+	TEST_ASSERT(n == want_passes,
+		    "ratio %u, %d split pages: expected %d recovery passes, saw %d (count now %ld)",
+		    ratio, nr_splits, want_passes, n,
+		    nx_vm_stat(v.vm, nx_lpage_splits));
+	check_pass_sizes(passes, n, ratio);
+	check_pass_spacing(passes, n);
+	/* Stop recovery before the next pass so the counters hold still. */
+	nx_set_recovery(0, PERIOD_MS);
+	account_zaps(&v, passes[n - 1].after);
+	nx_vm_expect(&v, "the watched recovery passes");
+	nx_vm_free(&v);
+}
+
+/* Deliberate bounded wait: with recovery off, nothing may be zapped. */
+static void expect_no_pass(struct nx_vm *v, const char *why)
+{
+	struct nx_pass pass;
+	int n = nx_watch_passes(v->vm, &pass, 1, v->want.nx_lpage_splits, 0,
+				QUIET_WAIT_MS);
+
+	TEST_ASSERT(n == 0,
+		    "%s: expected no recovery pass within %d ms, one took %ld -> %ld split pages",
+		    why, QUIET_WAIT_MS, pass.before, pass.after);
+	nx_vm_expect(v, why);
+}
+
+static void run_ratio_0(const struct nx_case *c)
+{
+	struct nx_vm v;
+
+	split_vm(&v);
+	nx_set_recovery(0, 1);
+	expect_no_pass(&v, "ratio 0, period 1 ms");
+	nx_vm_free(&v);
+}
+
+static void run_period_0(const struct nx_case *c)
+{
+	struct nx_vm v;
+
+	split_vm(&v);
+	/* Period 0 with ratio 1 is one hour: enabling must not zap yet. */
+	nx_set_recovery(1, 0);
+	expect_no_pass(&v, "ratio 1, period 0 (one hour)");
+	nx_vm_free(&v);
+}
+
+static bool all_recovered(void *arg)
+{
+	return nx_vm_stat((struct kvm_vm *)arg, nx_lpage_splits) == 0;
+}
+
+/* The pass the change of parameters must trigger at once. */
+static void expect_prompt_pass(struct nx_vm *v, const char *what,
+			       const char *metric)
+{
+	struct nx_poll_result res;
+
+	nx_poll_until(all_recovered, v->vm, PERIOD_SLACK_MS, 500, &res);
+	TEST_ASSERT(res.met,
+		    "%s: expected the worker to wake and zap all %ld split pages within %d ms, %ld left",
+		    what, v->want.nx_lpage_splits, PERIOD_SLACK_MS,
+		    nx_vm_stat(v->vm, nx_lpage_splits));
+	nx_metric(metric, res.elapsed_us / 1000.0, "ms");
+	account_zaps(v, 0);
+	nx_vm_expect(v, what);
+}
+
+static void run_lower_period_wakes(const struct nx_case *c)
+{
+	struct nx_vm v;
+
+	split_vm(&v);
+	nx_set_recovery(1, ONE_HOUR_MS);
+	expect_no_pass(&v, "ratio 1, period one hour");
+	nx_set_recovery(1, PERIOD_MS);
+	expect_prompt_pass(&v, "period lowered from one hour",
+			   "wake_on_lower_period_ms");
+	nx_vm_free(&v);
+}
+
+static void run_enable_wakes(const struct nx_case *c)
+{
+	struct nx_vm v;
+
+	/*
+	 * Recovery off: the worker sleeps until woken.  The VM is older than
+	 * the period, so a woken worker must zap at once.
+	 */
+	split_vm(&v);
+	expect_no_pass(&v, "ratio 0");
+	nx_set_recovery(1, PERIOD_MS);
+	expect_prompt_pass(&v, "recovery turned on", "wake_on_enable_ms");
+	nx_vm_free(&v);
+}
+
+static const struct nx_case cases[] = {
+	{ "hugetlb_2m.ratio_1", run_ratio, (void *)1 },
+	{ "hugetlb_2m.ratio_2", run_ratio, (void *)2 },
+	{ "hugetlb_2m.ratio_3", run_ratio, (void *)3 },
+	{ "hugetlb_2m.ratio_4", run_ratio, (void *)4 },
+	{ "hugetlb_2m.ratio_above_splits", run_ratio, (void *)1000 },
+	{ "hugetlb_2m.ratio_0_disables", run_ratio_0 },
+	{ "hugetlb_2m.period_0_is_hour_over_ratio", run_period_0 },
+	{ "hugetlb_2m.lower_period_wakes_worker", run_lower_period_wakes },
+	{ "hugetlb_2m.enable_wakes_worker", run_enable_wakes },
+};
+
+static bool parse_opt(int opt, const char *arg)
+{
+	if (opt != 'n')
+		return false;
+	nr_splits = atoi_positive("Number of split pages", arg);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct nx_suite suite = {
+		.name = "nx_recovery_ratio",
+		.cases = cases,
+		.nr_cases = ARRAY_SIZE(cases),
+		.timeout_s = 120,
+		.optstring = "n:",
+		.usage = "[-n SPLIT_PAGES (64)]",
+		.parse_opt = parse_opt,
+	};
+
+	return nx_suite_main(&suite, argc, argv);
+}
