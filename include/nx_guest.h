@@ -57,6 +57,9 @@ void *nx_region_hva(const struct nx_regions *r, int i);
  */
 void nx_guest_start(struct kvm_vcpu *vcpu, const struct nx_regions *r);
 
+/* Map the command loop's own pages again, e.g. after KVM zapped them all. */
+void nx_guest_warm_up(struct kvm_vcpu *vcpu, const struct nx_regions *r);
+
 /* Make the guest do @op on region @i and wait until it has. */
 void nx_guest_do(struct kvm_vcpu *vcpu, const struct nx_regions *r,
 		 enum nx_guest_op op, int i);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * A VM with one vCPU running the nx_guest payload over N 2M regions, and
- * the counters the host expects it to have.  Every step the guest takes
- * through these helpers is followed by a check of all four counters, so a
- * test states only what a step must change.
+ * A VM with one vCPU running the nx_guest payload over N 2M regions, and a
+ * model of how KVM maps each region.  Every guest access made through these
+ * helpers updates the model, derives the counters KVM must show from it and
+ * checks all four, so a test states only what it does to the VM.
  */
 #ifndef NX_VM_H
 #define NX_VM_H
@@ -15,34 +15,62 @@
 #include "nx_guest.h"
 
 #define NX_PTES_PER_2M	512
+#define NX_MAX_REGIONS	1024
+
+enum nx_region_state {
+	NX_UNMAPPED,
+	NX_HUGE,	/* one 2M mapping */
+	NX_SPLIT,	/* 4K mappings under an NX-accounted page table */
+	NX_4K_UNACCOUNTED, /* 4K mappings recovery left (dirty logging) */
+};
+
+struct nx_region_model {
+	enum nx_region_state state;
+	int pages_4k;		/* 4K mappings while split */
+	unsigned long split_seq;	/* order of splits: recovery is FIFO */
+};
 
 struct nx_vm {
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
 	struct nx_regions r;
+	bool nx_on;		/* the mitigation applies to this VM */
 	struct nx_counts want;	/* what the counters must read now */
-	int split_4k;		/* 4K mappings one NX split leaves; 0: not seen */
+	int split_4k;		/* 4K mappings an in-place split leaves; 0: not seen */
+	unsigned long next_seq;
+	struct nx_region_model model[NX_MAX_REGIONS];
 };
 
 /*
  * Create the VM (opted out of NX huge pages if @disable_nx), add @nr regions
  * backed by @src, start the guest and take the baseline counters.  Skips
- * when the host cannot back the regions with huge pages.
+ * when the host cannot back the regions with huge pages.  @nx_on says
+ * whether kvm.nx_huge_pages is on.
  */
 void nx_vm_create(struct nx_vm *v, enum vm_mem_backing_src_type src, int nr,
-		  bool disable_nx);
+		  bool nx_on, bool disable_nx);
 void nx_vm_free(struct nx_vm *v);
 
-/* Read every region; each read must map it 2M. */
+void nx_vm_read(struct nx_vm *v, int i);
+void nx_vm_exec(struct nx_vm *v, int i);
 void nx_vm_read_all(struct nx_vm *v);
-
-/*
- * Execute in every region; with @splits each execute must split the 2M
- * mapping (nx_lpage_splits +1), otherwise nothing may change.
- */
-void nx_vm_exec_all(struct nx_vm *v, bool splits, const char *what);
+void nx_vm_exec_all(struct nx_vm *v);
 
 /* Assert the counters equal v->want; @step names what just happened. */
 void nx_vm_expect(struct nx_vm *v, const char *step);
+
+/* Recovery zapped the @n oldest splits (their 4K mappings go too). */
+void nx_vm_recovered(struct nx_vm *v, int n);
+/* Recovery unaccounted the @n oldest splits but left their mappings. */
+void nx_vm_unaccounted(struct nx_vm *v, int n);
+/* Regions whose 4K mappings KVM zapped (dirty logging turned off). */
+void nx_vm_collapsed(struct nx_vm *v);
+
+/*
+ * KVM zapped every mapping (kvm.nx_huge_pages toggled): wait for the
+ * counters to reach zero, re-run the guest's warm-up and take a new
+ * baseline.  Returns how long the zap took to show, in ms.
+ */
+double nx_vm_zapped_all(struct nx_vm *v, bool nx_on, const char *why);
 
 #endif /* NX_VM_H */

@@ -94,9 +94,8 @@ static void nx_guest_do_gva(struct kvm_vcpu *vcpu, enum nx_guest_op op,
 	nx_guest_expect_sync(vcpu, op);
 }
 
-void nx_guest_start(struct kvm_vcpu *vcpu, const struct nx_regions *r)
+void nx_guest_warm_up(struct kvm_vcpu *vcpu, const struct nx_regions *r)
 {
-	nx_guest_expect_sync(vcpu, 0);
 	/*
 	 * Run every path of the command loop once on a slot 0 page, so that
 	 * the loop's own code, stack and ucall pages are mapped before the
@@ -105,6 +104,12 @@ void nx_guest_start(struct kvm_vcpu *vcpu, const struct nx_regions *r)
 	 */
 	nx_guest_do_gva(vcpu, NX_GUEST_READ, r->scratch_gva);
 	nx_guest_do_gva(vcpu, NX_GUEST_EXEC, r->scratch_gva);
+}
+
+void nx_guest_start(struct kvm_vcpu *vcpu, const struct nx_regions *r)
+{
+	nx_guest_expect_sync(vcpu, 0);
+	nx_guest_warm_up(vcpu, r);
 }
 
 void nx_guest_do(struct kvm_vcpu *vcpu, const struct nx_regions *r,

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* A VM over N 2M regions with its expected counters; see include/nx_vm.h. */
+/* A VM over N regions and a model of its mappings; see include/nx_vm.h. */
 #include "nx_harness.h"
 #include "nx_host.h"
+#include "nx_poll.h"
 #include "nx_vm.h"
+
+#define NX_ZAP_DEADLINE_MS	10000
 
 static void nx_vm_require_thp(struct nx_vm *v)
 {
@@ -13,11 +16,21 @@ static void nx_vm_require_thp(struct nx_vm *v)
 		nx_skip("host backed only %lu of %lu bytes with THP", thp, want);
 }
 
+static void nx_vm_baseline(struct nx_vm *v)
+{
+	nx_counts_read(v->vm, &v->want);
+	TEST_ASSERT(v->want.nx_lpage_splits == 0,
+		    "before the first region access: expected nx_lpage_splits=0, got %ld",
+		    v->want.nx_lpage_splits);
+}
+
 void nx_vm_create(struct nx_vm *v, enum vm_mem_backing_src_type src, int nr,
-		  bool disable_nx)
+		  bool nx_on, bool disable_nx)
 {
 	int ret;
 
+	TEST_ASSERT(nr <= NX_MAX_REGIONS, "at most %d regions, %d asked",
+		    NX_MAX_REGIONS, nr);
 	memset(v, 0, sizeof(*v));
 	v->vm = vm_create(1);
 	if (disable_nx) {
@@ -27,15 +40,13 @@ void nx_vm_create(struct nx_vm *v, enum vm_mem_backing_src_type src, int nr,
 		TEST_ASSERT(!ret, "KVM_CAP_VM_DISABLE_NX_HUGE_PAGES with CAP_SYS_BOOT: expected 0, got %d (errno %d)",
 			    ret, errno);
 	}
+	v->nx_on = nx_on && !disable_nx;
 	v->vcpu = vm_vcpu_add(v->vm, 0, nx_guest_main);
 	nx_regions_add(v->vm, &v->r, src, nr);
 	if (src == VM_MEM_SRC_ANONYMOUS_THP)
 		nx_vm_require_thp(v);
 	nx_guest_start(v->vcpu, &v->r);
-	nx_counts_read(v->vm, &v->want);
-	TEST_ASSERT(v->want.nx_lpage_splits == 0,
-		    "before the first region access: expected nx_lpage_splits=0, got %ld",
-		    v->want.nx_lpage_splits);
+	nx_vm_baseline(v);
 }
 
 void nx_vm_free(struct nx_vm *v)
@@ -49,23 +60,10 @@ void nx_vm_expect(struct nx_vm *v, const char *step)
 	nx_counts_expect(v->vm, &v->want, step);
 }
 
-void nx_vm_read_all(struct nx_vm *v)
-{
-	char step[64];
-	int i;
-
-	for (i = 0; i < v->r.nr; i++) {
-		nx_guest_do(v->vcpu, &v->r, NX_GUEST_READ, i);
-		v->want.pages_2m++;
-		snprintf(step, sizeof(step), "read of region %d", i);
-		nx_vm_expect(v, step);
-	}
-}
-
 /*
- * 4K mappings one NX split leaves: the TDP MMU splits the huge mapping in
- * place (all 512 pages stay mapped), the shadow MMU zaps it and maps only
- * the faulting page.  Learnt from the first split, then held to exactly.
+ * 4K mappings an in-place split leaves: the TDP MMU splits the huge mapping
+ * (all 512 pages stay mapped), the shadow MMU zaps it and maps only the
+ * faulting page.  Learnt from the first split, then held to exactly.
  */
 static int nx_vm_learn_split_4k(struct nx_vm *v)
 {
@@ -77,25 +75,150 @@ static int nx_vm_learn_split_4k(struct nx_vm *v)
 	TEST_ASSERT(delta == 1 || delta == NX_PTES_PER_2M,
 		    "first NX split: expected pages_4k to grow by 1 (zap and fault) or %d (split in place), got %ld",
 		    NX_PTES_PER_2M, delta);
-	printf("an NX split leaves %ld 4K mappings\n", delta);
+	printf("an NX split of a 2M mapping leaves %ld 4K mappings\n", delta);
 	return delta;
 }
 
-void nx_vm_exec_all(struct nx_vm *v, bool splits, const char *what)
+static void nx_vm_split(struct nx_vm *v, struct nx_region_model *m, int pages)
 {
+	m->state = NX_SPLIT;
+	m->pages_4k = pages;
+	m->split_seq = v->next_seq++;
+	v->want.pages_4k += pages;
+	v->want.nx_lpage_splits++;
+}
+
+void nx_vm_read(struct nx_vm *v, int i)
+{
+	struct nx_region_model *m = &v->model[i];
 	char step[64];
+
+	nx_guest_do(v->vcpu, &v->r, NX_GUEST_READ, i);
+	/* A read maps an unmapped region 2M; a mapped one stays as it is. */
+	if (m->state == NX_UNMAPPED) {
+		m->state = NX_HUGE;
+		v->want.pages_2m++;
+	}
+	snprintf(step, sizeof(step), "read of region %d", i);
+	nx_vm_expect(v, step);
+}
+
+void nx_vm_exec(struct nx_vm *v, int i)
+{
+	struct nx_region_model *m = &v->model[i];
+	char step[64];
+
+	nx_guest_do(v->vcpu, &v->r, NX_GUEST_EXEC, i);
+	if (!v->nx_on && m->state == NX_UNMAPPED) {
+		m->state = NX_HUGE;
+		v->want.pages_2m++;
+	} else if (v->nx_on && m->state == NX_UNMAPPED) {
+		/* Faulted straight in at 4K: one page under an NX table. */
+		nx_vm_split(v, m, 1);
+	} else if (v->nx_on && m->state == NX_HUGE) {
+		if (!v->split_4k)
+			v->split_4k = nx_vm_learn_split_4k(v);
+		v->want.pages_2m--;
+		nx_vm_split(v, m, v->split_4k);
+	}
+	snprintf(step, sizeof(step), "execute in region %d (%s)", i,
+		 v->nx_on ? "mitigation on" : "mitigation off");
+	nx_vm_expect(v, step);
+}
+
+void nx_vm_read_all(struct nx_vm *v)
+{
+	int i;
+
+	for (i = 0; i < v->r.nr; i++)
+		nx_vm_read(v, i);
+}
+
+void nx_vm_exec_all(struct nx_vm *v)
+{
+	int i;
+
+	for (i = 0; i < v->r.nr; i++)
+		nx_vm_exec(v, i);
+}
+
+/* The oldest split region, as KVM's FIFO of NX pages would give it. */
+static struct nx_region_model *nx_vm_oldest_split(struct nx_vm *v)
+{
+	struct nx_region_model *oldest = NULL;
+	int i;
+
+	for (i = 0; i < v->r.nr; i++)
+		if (v->model[i].state == NX_SPLIT &&
+		    (!oldest || v->model[i].split_seq < oldest->split_seq))
+			oldest = &v->model[i];
+	TEST_ASSERT(oldest, "model: no split region left to recover");
+	return oldest;
+}
+
+void nx_vm_recovered(struct nx_vm *v, int n)
+{
+	struct nx_region_model *m;
+
+	while (n--) {
+		m = nx_vm_oldest_split(v);
+		v->want.pages_4k -= m->pages_4k;
+		v->want.nx_lpage_splits--;
+		m->state = NX_UNMAPPED;
+		m->pages_4k = 0;
+	}
+}
+
+void nx_vm_unaccounted(struct nx_vm *v, int n)
+{
+	while (n--) {
+		nx_vm_oldest_split(v)->state = NX_4K_UNACCOUNTED;
+		v->want.nx_lpage_splits--;
+	}
+}
+
+void nx_vm_collapsed(struct nx_vm *v)
+{
+	struct nx_region_model *m;
 	int i;
 
 	for (i = 0; i < v->r.nr; i++) {
-		nx_guest_do(v->vcpu, &v->r, NX_GUEST_EXEC, i);
-		if (splits) {
-			if (!v->split_4k)
-				v->split_4k = nx_vm_learn_split_4k(v);
-			v->want.pages_2m--;
-			v->want.pages_4k += v->split_4k;
-			v->want.nx_lpage_splits++;
-		}
-		snprintf(step, sizeof(step), "%s of region %d", what, i);
-		nx_vm_expect(v, step);
+		m = &v->model[i];
+		if (m->state != NX_4K_UNACCOUNTED && m->state != NX_SPLIT)
+			continue;
+		v->want.pages_4k -= m->pages_4k;
+		if (m->state == NX_SPLIT)
+			v->want.nx_lpage_splits--;
+		m->state = NX_UNMAPPED;
+		m->pages_4k = 0;
 	}
+}
+
+static bool nx_vm_all_zero(void *arg)
+{
+	struct nx_counts c;
+
+	nx_counts_read(arg, &c);
+	return !c.pages_4k && !c.pages_2m && !c.pages_1g && !c.nx_lpage_splits;
+}
+
+double nx_vm_zapped_all(struct nx_vm *v, bool nx_on, const char *why)
+{
+	struct nx_poll_result res;
+	struct nx_counts got;
+	int i;
+
+	nx_poll_until(nx_vm_all_zero, v->vm, NX_ZAP_DEADLINE_MS, 500, &res);
+	nx_counts_read(v->vm, &got);
+	TEST_ASSERT(res.met,
+		    "%s: expected every mapping zapped (all counters 0) within %d ms, got pages_4k=%ld pages_2m=%ld pages_1g=%ld nx_lpage_splits=%ld",
+		    why, NX_ZAP_DEADLINE_MS, got.pages_4k, got.pages_2m,
+		    got.pages_1g, got.nx_lpage_splits);
+	for (i = 0; i < v->r.nr; i++)
+		memset(&v->model[i], 0, sizeof(v->model[i]));
+	v->nx_on = nx_on;
+	v->split_4k = 0;
+	nx_guest_warm_up(v->vcpu, &v->r);
+	nx_vm_baseline(v);
+	return res.elapsed_us / 1000.0;
 }

@@ -41,16 +41,15 @@ static void split_vm(struct nx_vm *v)
 	nx_require_hugepages_2m(nr_splits);
 	nx_require_kvm_param("nx_huge_pages", "Y");
 	nx_set_recovery(0, PERIOD_MS);
-	nx_vm_create(v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, nr_splits, false);
+	nx_vm_create(v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, nr_splits, true, false);
 	nx_vm_read_all(v);
-	nx_vm_exec_all(v, true, "execute");
+	nx_vm_exec_all(v);
 }
 
 /* Account the zaps of passes that took the count from want to @left. */
 static void account_zaps(struct nx_vm *v, int64_t left)
 {
-	v->want.pages_4k -= (v->want.nx_lpage_splits - left) * v->split_4k;
-	v->want.nx_lpage_splits = left;
+	nx_vm_recovered(v, v->want.nx_lpage_splits - left);
 }
 
 static void check_pass_sizes(const struct nx_pass *p, int n, unsigned int ratio)
