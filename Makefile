@@ -45,6 +45,30 @@ $(BUILD)/nx_summary: tools/nx_summary.c lib/nx_results.c include/nx_results.h
 	@mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) tools/nx_summary.c lib/nx_results.c -o $@
 
+# Unit tests of the lib/ code that needs no KVM, on the kernel's kselftest
+# harness.  tools/include has the linux/compiler.h that nx_harness.h uses.
+# -Wclobbered flags the harness's own setjmp() in TEST_F(); the fixtures use
+# FIXTURE_TEARDOWN_PARENT, which that does not affect.
+UNIT_TESTS := $(addprefix $(BUILD)/unit/,test_poll test_params test_results test_harness)
+UNIT_CFLAGS := $(HOST_CFLAGS) -Wno-clobbered \
+	-I$(KSRC)/tools/testing/selftests -I$(KSRC)/tools/include
+
+.PHONY: unit unit-run
+unit: $(KSRC_DEP) $(UNIT_TESTS)
+
+unit-run: unit
+	@rc=0; for t in $(UNIT_TESTS); do echo "# $$t"; $$t || rc=1; done; exit $$rc
+
+$(BUILD)/unit/test_poll: lib/nx_poll.c
+$(BUILD)/unit/test_params: lib/nx_params.c tests/unit/fake_sysfs.c
+$(BUILD)/unit/test_results: lib/nx_results.c
+$(BUILD)/unit/test_harness: lib/nx_harness.c lib/nx_params.c lib/nx_poll.c \
+	tests/unit/fake_sysfs.c
+
+$(BUILD)/unit/%: tests/unit/%.c $(wildcard include/*.h tests/unit/*.h) | $(KSRC_DEP)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(UNIT_CFLAGS) $(filter %.c,$^) -o $@
+
 check:
 	tests/run_checks.sh
 

@@ -59,6 +59,13 @@ void nx_vm_exec_all(struct nx_vm *v);
 /* Assert the counters equal v->want; @step names what just happened. */
 void nx_vm_expect(struct nx_vm *v, const char *step);
 
+/*
+ * The same after work KVM does asynchronously (a recovery pass): the split
+ * count drops before the 4K mappings of a zapped page are gone, so wait,
+ * with a deadline, for the counters to reach v->want, then assert.
+ */
+void nx_vm_expect_eventually(struct nx_vm *v, const char *step);
+
 /* Recovery zapped the @n oldest splits (their 4K mappings go too). */
 void nx_vm_recovered(struct nx_vm *v, int n);
 /* Recovery unaccounted the @n oldest splits but left their mappings. */

@@ -31,18 +31,24 @@ static void nx_sleep_interval(void)
 	usleep(NX_WATCH_INTERVAL_US);
 }
 
-/* Follow a drop that began at @p->t_us until the count holds still. */
+/*
+ * Follow a drop that began at @p->t_us until the pass is over: both the
+ * split count and pages_4k must hold still for the settle time, since a
+ * zapped split page drops out of the count before its 4K mappings go.
+ */
 static void nx_settle(struct kvm_vm *vm, struct nx_pass *p, int64_t seen)
 {
 	uint64_t still_since = nx_now_us();
-	int64_t now;
+	int64_t now, pages = nx_vm_stat(vm, pages_4k), pages_now;
 
 	p->after = seen;
 	while (nx_now_us() - still_since < NX_PASS_SETTLE_MS * 1000ULL) {
 		nx_sleep_interval();
 		now = nx_splits(vm);
-		if (now != p->after) {
+		pages_now = nx_vm_stat(vm, pages_4k);
+		if (now != p->after || pages_now != pages) {
 			p->after = now;
+			pages = pages_now;
 			still_since = nx_now_us();
 		}
 	}

@@ -60,6 +60,21 @@ void nx_vm_expect(struct nx_vm *v, const char *step)
 	nx_counts_expect(v->vm, &v->want, step);
 }
 
+static bool nx_vm_counts_reached(void *arg)
+{
+	struct nx_vm *v = arg;
+	struct nx_counts got;
+
+	nx_counts_read(v->vm, &got);
+	return !memcmp(&got, &v->want, sizeof(got));
+}
+
+void nx_vm_expect_eventually(struct nx_vm *v, const char *step)
+{
+	nx_poll_until(nx_vm_counts_reached, v, NX_ZAP_DEADLINE_MS, 500, NULL);
+	nx_vm_expect(v, step);
+}
+
 /*
  * 4K mappings an in-place split leaves: the TDP MMU splits the huge mapping
  * (all 512 pages stay mapped), the shadow MMU zaps it and maps only the

@@ -53,7 +53,7 @@ static void check_unaccounted(struct nx_vm *v)
 		    "kernel %s: recovery in a dirty-logged memslot changed pages_4k %ld -> %ld; expected the split pages unaccounted but left mapped",
 		    kernel_release(), before, after);
 	nx_vm_unaccounted(v, v->want.nx_lpage_splits);
-	nx_vm_expect(v, "recovery with dirty logging on");
+	nx_vm_expect_eventually(v, "recovery with dirty logging on");
 }
 
 static void run_dirty_log(const struct nx_case *c)

@@ -130,7 +130,7 @@ static void run_ratio(const struct nx_case *c)
 	/* Stop recovery before the next pass so the counters hold still. */
 	nx_set_recovery(0, PERIOD_MS);
 	account_zaps(&v, passes[n - 1].after);
-	nx_vm_expect(&v, "the watched recovery passes");
+	nx_vm_expect_eventually(&v, "the watched recovery passes");
 	nx_vm_free(&v);
 }
 
@@ -186,7 +186,7 @@ static void expect_prompt_pass(struct nx_vm *v, const char *what,
 		    nx_vm_stat(v->vm, nx_lpage_splits));
 	nx_metric(metric, res.elapsed_us / 1000.0, "ms");
 	account_zaps(v, 0);
-	nx_vm_expect(v, what);
+	nx_vm_expect_eventually(v, what);
 }
 
 static void run_lower_period_wakes(const struct nx_case *c)

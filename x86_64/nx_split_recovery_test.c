@@ -74,7 +74,7 @@ static void recover_all(struct nx_vm *v)
 	nx_metric("recovery_ms", res.elapsed_us / 1000.0, "ms");
 	/* The zapped split tables took their 4K mappings with them. */
 	nx_vm_recovered(v, v->want.nx_lpage_splits);
-	nx_vm_expect(v, "recovery");
+	nx_vm_expect_eventually(v, "recovery");
 }
 
 static void run_scenario(const struct nx_case *c)
