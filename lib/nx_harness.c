@@ -133,31 +133,50 @@ static pid_t nx_spawn(const struct nx_case *c, int *out_fd)
 	return pid;
 }
 
-/* Echo the child's output until EOF or the deadline; true if in time. */
-static bool nx_pump(int fd, uint64_t deadline_us, struct nx_lines *l)
+enum nx_drained { NX_PIPE_IDLE, NX_PIPE_DATA, NX_PIPE_CLOSED };
+
+/* Echo what the case wrote, waiting up to @timeout_ms for it. */
+static enum nx_drained nx_drain(int fd, int timeout_ms, struct nx_lines *l)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	char data[1024];
+	ssize_t n;
 
-	for (;;) {
-		uint64_t now = nx_now_us();
-		ssize_t n;
-		int r;
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return NX_PIPE_IDLE;
+	n = read(fd, data, sizeof(data));
+	if (n < 0)
+		return NX_PIPE_IDLE;
+	if (!n)
+		return NX_PIPE_CLOSED;
+	nx_lines_feed(l, data, n);
+	return NX_PIPE_DATA;
+}
 
-		if (now >= deadline_us)
-			return false;
-		r = poll(&pfd, 1, (deadline_us - now) / 1000 + 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			continue;
-		n = read(fd, data, sizeof(data));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
+/*
+ * Echo the case's output until the case process exits or the deadline
+ * passes; true if it exited in time.  The exit, not the end of its output,
+ * ends a case: a case may close its output and hang, or leave a process
+ * behind that holds the pipe open.
+ */
+static bool nx_pump(pid_t pid, int fd, uint64_t deadline_us,
+		    struct nx_lines *l, int *wstatus)
+{
+	bool open = true;
+
+	while (nx_now_us() < deadline_us) {
+		if (waitpid(pid, wstatus, WNOHANG) == pid) {
+			/* What it wrote before it exited, and no more. */
+			while (open && nx_drain(fd, 0, l) == NX_PIPE_DATA)
+				;
 			return true;
-		nx_lines_feed(l, data, n);
+		}
+		if (!open)
+			poll(NULL, 0, 10);
+		else if (nx_drain(fd, 10, l) == NX_PIPE_CLOSED)
+			open = false;
 	}
+	return false;
 }
 
 static void nx_judge(int wstatus, const struct nx_lines *l,
@@ -196,9 +215,9 @@ static void nx_run_case(const struct nx_case *c, unsigned int timeout_s,
 		snprintf(o->reason, sizeof(o->reason), "fork: %s", strerror(errno));
 		return;
 	}
-	if (!nx_pump(fd, start + timeout_s * 1000000ULL, &lines)) {
+	if (!nx_pump(pid, fd, start + timeout_s * 1000000ULL, &lines,
+		     &wstatus)) {
 		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
 		waitpid(pid, &wstatus, 0);
 		nx_lines_flush(&lines);
 		o->status = NX_EXIT_FAIL;
@@ -206,11 +225,11 @@ static void nx_run_case(const struct nx_case *c, unsigned int timeout_s,
 			 "TIMEOUT: no result after %us (last output: %s)",
 			 timeout_s, lines.last[0] ? lines.last : "none");
 	} else {
-		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-			;
 		nx_lines_flush(&lines);
 		nx_judge(wstatus, &lines, o);
 	}
+	/* Nothing the case started may outlive it. */
+	kill(-pid, SIGKILL);
 	running_case = 0;
 	close(fd);
 	o->duration_ms = (nx_now_us() - start) / 1000;

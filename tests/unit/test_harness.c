@@ -65,6 +65,24 @@ static void case_sleep(const struct nx_case *c)
 	sleep(30);
 }
 
+/* Closes its output, then hangs: its exit, not EOF, ends the case. */
+static void case_close_and_hang(const struct nx_case *c)
+{
+	fclose(stdout);
+	fclose(stderr);
+	sleep(30);
+}
+
+/* Passes, leaving a process behind that holds its output pipe open. */
+static void case_pass_leave_helper(const struct nx_case *c)
+{
+	if (fork() == 0) {
+		sleep(30);
+		_exit(0);
+	}
+	printf("passing\n");
+}
+
 /* Changes the knob, then hangs until the timeout kills it. */
 static void case_change_knob(const struct nx_case *c)
 {
@@ -122,6 +140,18 @@ static const struct nx_suite slow = {
 	.name = "slow",
 	.cases = slow_cases,
 	.nr_cases = ARRAY_SIZE(slow_cases),
+	.timeout_s = 60,
+};
+
+static const struct nx_case exit_cases[] = {
+	{ .name = "closed", .fn = case_close_and_hang, .timeout_s = 1 },
+	{ .name = "helper", .fn = case_pass_leave_helper },
+};
+
+static const struct nx_suite exits = {
+	.name = "exits",
+	.cases = exit_cases,
+	.nr_cases = ARRAY_SIZE(exit_cases),
 	.timeout_s = 60,
 };
 
@@ -425,6 +455,17 @@ TEST(timeout)
 	ASSERT_LT(0, helper);
 	EXPECT_TRUE(nx_poll_until(killed_and_reaped, &helper, 10 * 1000, 1000,
 				  NULL));
+}
+
+TEST(case_exit_ends_case)
+{
+	struct run r;
+
+	RUN_SUITE(&r, &exits, "exits");
+	EXPECT_EXIT(1, &r);
+	EXPECT_LINE(&r, "not ok 1 exits.closed # TIMEOUT: no result after 1s (last output: none)");
+	/* Not a timeout: the case exited, its helper does not count. */
+	EXPECT_LINE(&r, "ok 2 exits.helper");
 }
 
 FIXTURE(fake) {
