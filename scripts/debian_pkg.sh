@@ -18,6 +18,7 @@ die() {
 [ $# -eq 2 ] || die "usage: debian_pkg.sh PACKAGE[=VERSION] DEST"
 pkg=$1
 dest=$2
+case $dest in /*) ;; *) dest=$PWD/$dest ;; esac
 
 if [ -e "$dest/.unpacked" ]; then
 	exit 0

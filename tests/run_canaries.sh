@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Prove that the suite's assertions can fail: rebuild kvm.ko/kvm-amd.ko with
+# each canary patch in tests/canaries/ (each breaks one behaviour the suite
+# guards), boot them, and require that exactly the tests the patch names
+# fail.  The unpatched build must pass the same tests.  TAP on stdout.
+#
+# usage: run_canaries.sh [CANARY...]    (default: every tests/canaries/*.patch)
+#
+# A canary patch starts with a header, then "---", then a unified diff
+# against the pinned Debian source:
+#   Canary: <what it breaks>
+#   Run: <test filters for run_nx_tests.sh --test>
+#   Expect-fail: <the full names of the tests that must fail>
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=versions.env
+. "$top/versions.env"
+ksrc=$top/.cache/linux-$NX_KVER
+out=$top/build/canaries
+src=$out/src
+n=0
+failed=0
+
+header() {
+	sed -n "s/^$1: //p;/^---$/q" "$2"
+}
+
+report() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n $2"
+	fi
+}
+
+# A tree holding only what build_kvm_modules.sh reads, patched in place
+# and restored, so that every build reuses one incremental build folder.
+make_src() {
+	rm -rf "$src"
+	mkdir -p "$src/arch/x86" "$src/virt"
+	cp "$ksrc/Makefile" "$src/"
+	cp -a "$ksrc/arch/x86/kvm" "$src/arch/x86/"
+	cp -a "$ksrc/virt/kvm" "$src/virt/"
+}
+
+build() {
+	local t0=$SECONDS
+	"$top/scripts/build_kvm_modules.sh" "$src" "$out/modules-$1" \
+		>"$out/build-$1.log" 2>&1 || { sed 's/^/# /' "$out/build-$1.log"; return 1; }
+	echo "# $1: modules built in $((SECONDS - t0)) s"
+}
+
+# Run the filtered tests on the modules built as $1; sets got (failed tests).
+run() {
+	local name=$1 rc
+	shift
+	local -a args=()
+	for f in "$@"; do
+		args+=(--test "$f")
+	done
+	rm -rf "$out/results-$name"
+	NX_MODULES_OVERRIDE=$out/modules-$name "$top/run_nx_tests.sh" \
+		--results "$out/results-$name" "${args[@]}" >"$out/run-$name.log" 2>&1
+	rc=$?
+	got=$(grep -h '^not ok ' "$out/results-$name"/*/ktap.log 2>/dev/null |
+		cut -d' ' -f4 | sort | tr '\n' ' ')
+	sed -n 's/^  FAILED  /# /p' "$out/run-$name.log"
+	return $rc
+}
+
+canary() {
+	local patch=$1 name want rc
+	name=$(basename "$patch" .patch)
+	read -ra filters <<<"$(header Run "$patch")"
+	want=$(header Expect-fail "$patch" | tr ' ' '\n' | sort | tr '\n' ' ')
+	echo "# $name: $(header Canary "$patch")"
+	if ! patch -s -d "$src" -p1 <"$patch"; then
+		report 1 "canary $name: patch does not apply"
+		return
+	fi
+	build "$name" && run "$name" "${filters[@]}"
+	rc=$?
+	patch -s -R -d "$src" -p1 <"$patch"
+	echo "# $name: failed: ${got:-none}"
+	[ "$rc" = 1 ] && [ "$got" = "$want" ]
+	report $? "canary $name fails exactly: $want"
+}
+
+main() {
+	local -a patches=() filters=()
+	local p
+	if [ $# -gt 0 ]; then
+		for p in "$@"; do
+			patches+=("$top/tests/canaries/$p.patch")
+		done
+	else
+		patches=("$top"/tests/canaries/*.patch)
+	fi
+	mkdir -p "$out"
+	make_src
+	for p in "${patches[@]}"; do
+		read -ra f <<<"$(header Run "$p")"
+		filters+=("${f[@]}")
+	done
+	# The unpatched build passes every test the canaries break.
+	build pristine && run pristine "${filters[@]}"
+	report $? "pristine kvm modules pass the canaries' tests"
+	for p in "${patches[@]}"; do
+		canary "$p"
+	done
+	echo "1..$n"
+	[ $failed = 0 ]
+}
+
+main "$@"
