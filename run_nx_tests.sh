@@ -28,6 +28,7 @@ NX_RESULTS=$NX_TOP/results
 NX_LIST=0
 NX_FILTERS=()
 NX_SABOTAGE=()
+NX_KVM_SRC=
 NX_BOOT_TIMEOUT=${NX_BOOT_TIMEOUT:-300}
 NX_TEST_TIMEOUT=${NX_TEST_TIMEOUT:-120}
 NX_RUN_TIMEOUT=${NX_RUN_TIMEOUT:-1800}
@@ -45,6 +46,9 @@ usage() {
 	                     linux-image-$NX_KVER+deb12-amd64-unsigned)
 	  --modules DIR      modules for --kernel: a lib/modules/<release>
 	                     tree or a folder of .ko files
+	  --kvm-src TREE     VM mode: rebuild kvm.ko and kvm-amd.ko from TREE's
+	                     arch/x86/kvm and virt/kvm (a Linux $NX_KVER tree)
+	                     and boot Debian's kernel with them
 	  --list             list the tests and exit
 	  --test NAME        run only NAME (repeatable; shell globs allowed)
 	  --results DIR      where the run's folder goes (default: results/)
@@ -78,6 +82,7 @@ parse_args() {
 		--host) NX_MODE=host ;;
 		--kernel) need_value "$@"; NX_KERNEL=$2; shift ;;
 		--modules) need_value "$@"; NX_MODULES=$2; shift ;;
+		--kvm-src) need_value "$@"; NX_KVM_SRC=$2; shift ;;
 		--list) NX_LIST=1 ;;
 		--test) need_value "$@"; NX_FILTERS+=("$2"); shift ;;
 		--results) need_value "$@"; NX_RESULTS=$2; shift ;;
@@ -97,6 +102,13 @@ parse_args() {
 	fi
 	if [ "$NX_MODE" = host ] && [ -n "$NX_KERNEL" ]; then
 		usage_error "--kernel and --host exclude each other"
+	fi
+	if [ -n "$NX_KVM_SRC" ]; then
+		[ -d "$NX_KVM_SRC/arch/x86/kvm" ] ||
+			usage_error "--kvm-src $NX_KVM_SRC: no arch/x86/kvm there"
+		if [ "$NX_MODE" != vm ] || [ -n "$NX_KERNEL" ]; then
+			usage_error "--kvm-src works with the default kernel in VM mode only"
+		fi
 	fi
 	local s
 	for s in "${NX_SABOTAGE[@]}"; do
@@ -184,6 +196,16 @@ run_vm() {
 	local cat=$1 dir rc
 	if [ -z "$NX_KERNEL" ]; then
 		nx_vm_default_kernel || { echo "nx: could not fetch the kernel" >&2; return 125; }
+	fi
+	if [ -n "$NX_KVM_SRC" ]; then
+		NX_MODULES_OVERRIDE=$NX_CACHE/kvm-modules
+		"$NX_TOP/scripts/build_kvm_modules.sh" "$NX_KVM_SRC" \
+			"$NX_MODULES_OVERRIDE"
+		case $? in
+		0) ;;
+		2) return 2 ;; # a tree of another version: refused
+		*) return 125 ;;
+		esac
 	fi
 	NX_RELEASE=$(nx_bzimage_release "$NX_KERNEL") ||
 		{ echo "nx: $NX_KERNEL is not a bzImage" >&2; return 125; }

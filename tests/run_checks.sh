@@ -10,7 +10,8 @@
 #   lint       shellcheck and the kernel's checkpatch.pl
 #   suite      ./run_nx_tests.sh in a VM booting the pinned Debian kernel
 #   canaries   the suite run against a KVM sabotaged through its module
-#              parameters must fail, naming the right tests
+#              parameters, and against kvm modules rebuilt with each patch
+#              in tests/canaries/, must fail, naming the right tests
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -118,6 +119,8 @@ check "canary: mitigation forced on fails mitigation_off_no_split" canary \
 	kvm.nx_huge_pages=Y \
 	"nx_split_recovery.hugetlb_2m.mitigation_off_no_split nx_split_recovery.thp.mitigation_off_no_split " \
 	'*.mitigation_off_no_split'
+
+sub_suite "kvm canaries" tests/run_canaries.sh
 
 echo "1..$n"
 echo "$passed passed, $failed failed"
