@@ -18,6 +18,12 @@
  * of 200 ms and more, so passes never merge.
  */
 #define NX_PASS_SETTLE_MS	30
+/*
+ * Under TCG a vCPU can be off the host CPU for up to 100 ms, so a pass can
+ * also stall mid-way.  Where the caller knows which counts a finished pass
+ * can leave, a count outside that set must hold still this long to count.
+ */
+#define NX_PASS_STALL_MS	150
 
 /*
  * The pass happened between the last look that still saw @before and the
@@ -41,6 +47,15 @@ struct nx_pass {
  */
 int nx_watch_passes(struct kvm_vm *vm, struct nx_pass *passes, int max,
 		    int64_t from, int64_t stop_at, uint64_t timeout_ms);
+
+/*
+ * The same, where @pass_end(count, arg) says whether a finished pass can
+ * leave @count split pages: mid-pass counts are then never taken for the
+ * end of a pass, however long the pass stalls.
+ */
+int nx_watch_passes_to(struct kvm_vm *vm, struct nx_pass *passes, int max,
+		       int64_t from, int64_t stop_at, uint64_t timeout_ms,
+		       bool (*pass_end)(int64_t count, void *arg), void *arg);
 
 /* Split pages one pass zaps: ceil(@splits / @ratio), none for ratio 0. */
 int64_t nx_pass_zaps(int64_t splits, unsigned int ratio);

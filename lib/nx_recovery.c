@@ -31,18 +31,29 @@ static void nx_sleep_interval(void)
 	usleep(NX_WATCH_INTERVAL_US);
 }
 
+struct nx_pass_end {
+	bool (*fn)(int64_t count, void *arg);
+	void *arg;
+};
+
 /*
  * Follow a drop that began at @p->t_us until the pass is over: both the
  * split count and pages_4k must hold still for the settle time, since a
- * zapped split page drops out of the count before its 4K mappings go.
+ * zapped split page drops out of the count before its 4K mappings go, and
+ * a count no finished pass can leave must hold still for the stall time.
  */
-static void nx_settle(struct kvm_vm *vm, struct nx_pass *p, int64_t seen)
+static void nx_settle(struct kvm_vm *vm, struct nx_pass *p, int64_t seen,
+		      const struct nx_pass_end *end)
 {
-	uint64_t still_since = nx_now_us();
+	uint64_t still_since = nx_now_us(), still_us = 0;
 	int64_t now, pages = nx_vm_stat(vm, pages_4k), pages_now;
 
 	p->after = seen;
-	while (nx_now_us() - still_since < NX_PASS_SETTLE_MS * 1000ULL) {
+	for (;;) {
+		bool known = !end->fn || end->fn(p->after, end->arg);
+
+		if (still_us >= (known ? NX_PASS_SETTLE_MS : NX_PASS_STALL_MS) * 1000ULL)
+			break;
 		nx_sleep_interval();
 		now = nx_splits(vm);
 		pages_now = nx_vm_stat(vm, pages_4k);
@@ -51,12 +62,15 @@ static void nx_settle(struct kvm_vm *vm, struct nx_pass *p, int64_t seen)
 			pages = pages_now;
 			still_since = nx_now_us();
 		}
+		still_us = nx_now_us() - still_since;
 	}
 }
 
-int nx_watch_passes(struct kvm_vm *vm, struct nx_pass *passes, int max,
-		    int64_t from, int64_t stop_at, uint64_t timeout_ms)
+int nx_watch_passes_to(struct kvm_vm *vm, struct nx_pass *passes, int max,
+		       int64_t from, int64_t stop_at, uint64_t timeout_ms,
+		       bool (*pass_end)(int64_t count, void *arg), void *arg)
 {
+	const struct nx_pass_end end = { pass_end, arg };
 	uint64_t deadline = nx_now_us() + timeout_ms * 1000;
 	uint64_t t_last = nx_now_us();
 	int64_t last = from, now;
@@ -75,10 +89,17 @@ int nx_watch_passes(struct kvm_vm *vm, struct nx_pass *passes, int max,
 		passes[n].t_last_before_us = t_last;
 		passes[n].t_us = nx_now_us();
 		passes[n].before = last;
-		nx_settle(vm, &passes[n], now);
+		nx_settle(vm, &passes[n], now, &end);
 		last = passes[n].after;
 		t_last = nx_now_us();
 		n++;
 	}
 	return n;
+}
+
+int nx_watch_passes(struct kvm_vm *vm, struct nx_pass *passes, int max,
+		    int64_t from, int64_t stop_at, uint64_t timeout_ms)
+{
+	return nx_watch_passes_to(vm, passes, max, from, stop_at, timeout_ms,
+				  NULL, NULL);
 }
