@@ -112,7 +112,7 @@ parse_args() {
 	fi
 	local s
 	for s in "${NX_SABOTAGE[@]}"; do
-		[[ $s =~ ^kvm(_amd|_intel)?\.[a-z0-9_]+=[^[:space:]]+$ ]] ||
+		[[ $s =~ ^kvm(_amd|_intel)?\.[a-z0-9_]+=[A-Za-z0-9_.+-]+$ ]] ||
 			usage_error "--sabotage $s: expected MODULE.PARAM=VALUE"
 	done
 	if [ "$NX_MODE" = host ] && [ ${#NX_SABOTAGE[@]} -gt 0 ]; then

@@ -13,7 +13,7 @@ NX_STATE_KNOBS=(
 	kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 	kernel/mm/transparent_hugepage/enabled
 )
-declare -A NX_SAVED=()
+declare -gA NX_SAVED=()
 NX_STATE_SAVED=0
 
 # The selected word of "always [madvise] never", else the whole value.

@@ -13,7 +13,7 @@
 
 catalogue=$1
 timeout_s=$2
-out=${TMPDIR:-/tmp}/nx-case.$$
+out=$(mktemp "${TMPDIR:-/tmp}/nx-case.XXXXXX") || exit 1
 
 n=$(grep -c . "$catalogue")
 echo "TAP version 13"
@@ -26,7 +26,9 @@ while read -r bin name; do
 	timeout -s KILL $((timeout_s + 30)) "$bin" -t "$timeout_s" -r "$name" \
 		>"$out" 2>&1 </dev/null
 	rc=$?
-	sed 's/^/# /' "$out"
+	# awk, not sed: a line cut short by a crash must still end in a
+	# newline, or the result line below would be glued onto it.
+	awk '{ print "# " $0 }' "$out"
 	reason=$(sed -n "s/^\(not \)\{0,1\}ok 1 $name # //p" "$out" | tail -n 1)
 	case $rc in
 	0) echo "ok $i $name" ;;

@@ -11,6 +11,7 @@
  * has no result at all, 4 everything skipped, 2 usage.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,11 +28,12 @@ struct kv {
 struct run {
 	struct nx_test_result tests[MAX_TESTS];
 	int nr_tests;
+	int planned;		/* the top-level "1..N"; -1: none */
 	struct kv meta[MAX_KV], params[MAX_KV], run_metrics[MAX_KV];
 	int nr_meta, nr_params, nr_run_metrics;
 };
 
-static struct run run;
+static struct run run = { .planned = -1 };
 
 static bool parse_kv(const char *s, struct kv *kv)
 {
@@ -97,6 +99,8 @@ static void read_ktap(const char *path)
 				r->metrics[r->nr_metrics++] = m;
 			continue;
 		}
+		if (!strncmp(line, "1..", 3) && run.planned < 0)
+			run.planned = atoi(line + 3);
 		if (!nx_parse_result_line(line, r) || run.nr_tests == MAX_TESTS)
 			continue;
 		run.tests[run.nr_tests++] = *r;
@@ -111,6 +115,15 @@ static const char *status_name(enum nx_status s)
 	return s == NX_PASS ? "pass" : s == NX_SKIP ? "skip" : "fail";
 }
 
+/* JSON has no NaN or infinity: such a measurement is written as null. */
+static void write_number(FILE *f, double v, const char *fmt)
+{
+	if (isfinite(v))
+		fprintf(f, fmt, v);
+	else
+		fputs("null", f);
+}
+
 static void write_kv_object(FILE *f, const struct kv *arr, int nr, bool num)
 {
 	int i;
@@ -121,7 +134,7 @@ static void write_kv_object(FILE *f, const struct kv *arr, int nr, bool num)
 		nx_json_string(f, arr[i].key);
 		fputs(": ", f);
 		if (num)
-			fprintf(f, "%g", strtod(arr[i].val, NULL));
+			write_number(f, strtod(arr[i].val, NULL), "%g");
 		else
 			nx_json_string(f, arr[i].val);
 	}
@@ -145,7 +158,9 @@ static void write_test(FILE *f, const struct nx_test_result *t)
 	for (i = 0; i < t->nr_metrics; i++) {
 		fputs(i ? ", " : "", f);
 		nx_json_string(f, t->metrics[i].name);
-		fprintf(f, ": {\"value\": %.3f, \"unit\": ", t->metrics[i].value);
+		fputs(": {\"value\": ", f);
+		write_number(f, t->metrics[i].value, "%.3f");
+		fputs(", \"unit\": ", f);
 		nx_json_string(f, t->metrics[i].unit);
 		fputc('}', f);
 	}
@@ -194,6 +209,11 @@ static int print_summary(void)
 	}
 	printf("%d tests: %d passed, %d failed, %d skipped\n", run.nr_tests,
 	       count[NX_PASS], count[NX_FAIL], count[NX_SKIP]);
+	if (run.planned > run.nr_tests) {
+		printf("  MISSING %d of the %d planned tests reported no result\n",
+		       run.planned - run.nr_tests, run.planned);
+		return 1;
+	}
 	if (count[NX_FAIL] || !run.nr_tests)
 		return 1;
 	return count[NX_SKIP] == run.nr_tests ? 4 : 0;
