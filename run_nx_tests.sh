@@ -35,6 +35,7 @@ NX_RUN_TIMEOUT=${NX_RUN_TIMEOUT:-1800}
 NX_HUGEPAGES=${NX_HUGEPAGES:-64}
 NX_VM_MEM=${NX_VM_MEM:-2048}
 NX_QEMU_PID=
+NX_CASES_PID=
 
 usage() {
 	cat <<-EOU
@@ -173,6 +174,10 @@ new_results_dir() {
 on_signal() {
 	echo "nx: interrupted by SIG$1" >&2
 	[ -n "$NX_QEMU_PID" ] && kill -9 "$NX_QEMU_PID" 2>/dev/null
+	if [ -n "$NX_CASES_PID" ]; then
+		kill -TERM "$NX_CASES_PID" 2>/dev/null
+		wait "$NX_CASES_PID"
+	fi
 	nx_state_restore
 	trap - EXIT
 	exit 1
@@ -232,8 +237,12 @@ run_host() {
 	trap 'nx_state_restore' EXIT
 	nx_state_set kernel/mm/hugepages/hugepages-2048kB/nr_hugepages "$NX_HUGEPAGES"
 	t0=$(date +%s%N)
-	"$NX_TOP/scripts/run_cases.sh" "$cat" "$NX_TEST_TIMEOUT" | tee "$raw" |
-		grep -E '^(not )?ok '
+	# In the background, so that a signal is handled at once (on_signal).
+	"$NX_TOP/scripts/run_cases.sh" "$cat" "$NX_TEST_TIMEOUT" >"$raw" &
+	NX_CASES_PID=$!
+	wait "$NX_CASES_PID"
+	NX_CASES_PID=
+	grep -E '^(not )?ok ' "$raw"
 	NX_RUN_S=$(nx_seconds_between "$t0" "$(date +%s%N)")
 	for p in /sys/module/kvm*/parameters/*; do
 		m=${p#/sys/module/}

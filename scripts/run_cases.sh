@@ -15,6 +15,17 @@ catalogue=$1
 timeout_s=$2
 out=$(mktemp "${TMPDIR:-/tmp}/nx-case.XXXXXX") || exit 1
 
+child=
+
+# A signal stops the running binary (its harness then restores what the
+# case changed) before this script goes, instead of after the case ends.
+stop() {
+	[ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"
+	rm -f "$out"
+	exit 130
+}
+trap stop INT TERM HUP
+
 n=$(grep -c . "$catalogue")
 echo "TAP version 13"
 echo "1..$n"
@@ -24,8 +35,11 @@ while read -r bin name; do
 	i=$((i + 1))
 	echo "# selftests: nx: $name"
 	timeout -s KILL $((timeout_s + 30)) "$bin" -t "$timeout_s" -r "$name" \
-		>"$out" 2>&1 </dev/null
+		>"$out" 2>&1 </dev/null &
+	child=$!
+	wait "$child"
 	rc=$?
+	child=
 	# awk, not sed: a line cut short by a crash must still end in a
 	# newline, or the result line below would be glued onto it.
 	awk '{ print "# " $0 }' "$out"
