@@ -19,6 +19,11 @@
 
 /* Read a sysfs file (relative path) into @buf, trailing newline removed. */
 int nx_sysfs_read(const char *rel, char *buf, size_t len);
+/*
+ * Write @val to @path (an absolute path, opened O_WRONLY | @flags) in one
+ * write; returns 0 or -errno, -EIO for a short write.
+ */
+int nx_write_path(const char *path, const char *val, int flags);
 /* Write @val to a sysfs file; returns 0 or -errno. */
 int nx_sysfs_write(const char *rel, const char *val);
 

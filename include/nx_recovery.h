@@ -57,6 +57,13 @@ int nx_watch_passes_to(struct kvm_vm *vm, struct nx_pass *passes, int max,
 		       int64_t from, int64_t stop_at, uint64_t timeout_ms,
 		       bool (*pass_end)(int64_t count, void *arg), void *arg);
 
+/*
+ * Wait, with a deadline, until @vm has no split page left, failing with
+ * @what in the message otherwise; report the time taken as @metric (ms).
+ */
+void nx_wait_all_recovered(struct kvm_vm *vm, uint64_t timeout_ms,
+			   const char *what, const char *metric);
+
 /* Split pages one pass zaps: ceil(@splits / @ratio), none for ratio 0. */
 int64_t nx_pass_zaps(int64_t splits, unsigned int ratio);
 

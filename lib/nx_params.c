@@ -104,15 +104,13 @@ int nx_sysfs_read(const char *rel, char *buf, size_t len)
 	return 0;
 }
 
-int nx_sysfs_write(const char *rel, const char *val)
+int nx_write_path(const char *path, const char *val, int flags)
 {
-	char path[PATH_MAX];
 	size_t len = strlen(val);
 	ssize_t n;
 	int fd;
 
-	nx_path(rel, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_TRUNC);
+	fd = open(path, O_WRONLY | flags);
 	if (fd < 0)
 		return -errno;
 	n = write(fd, val, len);
@@ -122,6 +120,14 @@ int nx_sysfs_write(const char *rel, const char *val)
 	if (n < 0)
 		return n;
 	return (size_t)n == len ? 0 : -EIO;
+}
+
+int nx_sysfs_write(const char *rel, const char *val)
+{
+	char path[PATH_MAX];
+
+	nx_path(rel, path, sizeof(path));
+	return nx_write_path(path, val, O_TRUNC);
 }
 
 bool nx_parse_u64(const char *s, uint64_t *val)

@@ -3,6 +3,7 @@
 #include "nx_host.h"
 #include "nx_poll.h"
 #include "nx_recovery.h"
+#include "nx_results.h"
 
 #define NX_WATCH_INTERVAL_US	500
 
@@ -24,6 +25,23 @@ void nx_set_recovery(unsigned int ratio, unsigned int period_ms)
 static int64_t nx_splits(struct kvm_vm *vm)
 {
 	return nx_vm_stat(vm, nx_lpage_splits);
+}
+
+static bool nx_no_splits(void *vm)
+{
+	return nx_splits(vm) == 0;
+}
+
+void nx_wait_all_recovered(struct kvm_vm *vm, uint64_t timeout_ms,
+			   const char *what, const char *metric)
+{
+	struct nx_poll_result res;
+
+	nx_poll_until(nx_no_splits, vm, timeout_ms, 500, &res);
+	TEST_ASSERT(res.met,
+		    "%s: expected nx_lpage_splits=0 within %lu ms, still %ld after %lu ms",
+		    what, timeout_ms, nx_splits(vm), res.elapsed_us / 1000);
+	nx_metric(metric, res.elapsed_us / 1000.0, "ms");
 }
 
 static void nx_sleep_interval(void)

@@ -27,30 +27,12 @@
 
 static bool nx_trace_mounted;
 
-static int nx_write_file(const char *path, const char *val, int flags)
-{
-	size_t len = strlen(val);
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY | flags);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, len);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n < 0)
-		return n;
-	return (size_t)n == len ? 0 : -EIO;
-}
-
 static int nx_instance_write(const char *rel, const char *val)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), NX_INSTANCE_DIR "/%s", rel);
-	return nx_write_file(path, val, O_TRUNC);
+	return nx_write_path(path, val, O_TRUNC);
 }
 
 /* Whole file into a malloc()ed, NUL-terminated buffer; NULL on error. */
@@ -124,7 +106,7 @@ static void nx_remove_group_probes(void)
 		if (end)
 			*end = '\0';
 		snprintf(del, sizeof(del), "-%s\n", ev);
-		nx_write_file(NX_KPROBE_EVENTS, del, O_APPEND);
+		nx_write_path(NX_KPROBE_EVENTS, del, O_APPEND);
 	}
 	free(buf);
 }
@@ -243,7 +225,7 @@ void nx_trace_add_probes(struct nx_probe *p, int n)
 		snprintf(def, sizeof(def), "%c:%s/%s %s %s\n",
 			 p[i].is_return ? 'r' : 'p', NX_TRACE_GROUP,
 			 p[i].event, target, p[i].fetch ? p[i].fetch : "");
-		r = nx_write_file(NX_KPROBE_EVENTS, def, O_APPEND);
+		r = nx_write_path(NX_KPROBE_EVENTS, def, O_APPEND);
 		TEST_ASSERT(!r, "adding kprobe event '%s' failed: %s", def,
 			    strerror(-r));
 	}

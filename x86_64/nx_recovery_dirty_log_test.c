@@ -23,11 +23,6 @@
 #define PERIOD_MS		100
 #define RECOVERY_DEADLINE_MS	10000
 
-static bool no_splits(void *arg)
-{
-	return nx_vm_stat((struct kvm_vm *)arg, nx_lpage_splits) == 0;
-}
-
 static const char *kernel_release(void)
 {
 	static struct utsname u;
@@ -39,15 +34,11 @@ static const char *kernel_release(void)
 static void check_unaccounted(struct nx_vm *v)
 {
 	int64_t before = v->want.pages_4k;
-	struct nx_poll_result res;
 	int64_t after;
 
 	nx_set_recovery(1, PERIOD_MS);
-	nx_poll_until(no_splits, v->vm, RECOVERY_DEADLINE_MS, 1000, &res);
-	TEST_ASSERT(res.met,
-		    "recovery with dirty logging on: expected nx_lpage_splits=0 within %d ms, still %ld",
-		    RECOVERY_DEADLINE_MS, nx_vm_stat(v->vm, nx_lpage_splits));
-	nx_metric("recovery_ms", res.elapsed_us / 1000.0, "ms");
+	nx_wait_all_recovered(v->vm, RECOVERY_DEADLINE_MS,
+			      "recovery with dirty logging on", "recovery_ms");
 	after = nx_vm_stat(v->vm, pages_4k);
 	TEST_ASSERT(after == before,
 		    "kernel %s: recovery in a dirty-logged memslot changed pages_4k %ld -> %ld; expected the split pages unaccounted but left mapped",

@@ -223,23 +223,11 @@ static void run_period_0(const struct nx_case *c)
 	nx_vm_free(&v);
 }
 
-static bool all_recovered(void *arg)
-{
-	return nx_vm_stat((struct kvm_vm *)arg, nx_lpage_splits) == 0;
-}
-
 /* The pass the change of parameters must trigger at once. */
 static void expect_prompt_pass(struct nx_vm *v, const char *what,
 			       const char *metric)
 {
-	struct nx_poll_result res;
-
-	nx_poll_until(all_recovered, v->vm, PERIOD_SLACK_MS, 500, &res);
-	TEST_ASSERT(res.met,
-		    "%s: expected the worker to wake and zap all %ld split pages within %d ms, %ld left",
-		    what, v->want.nx_lpage_splits, PERIOD_SLACK_MS,
-		    nx_vm_stat(v->vm, nx_lpage_splits));
-	nx_metric(metric, res.elapsed_us / 1000.0, "ms");
+	nx_wait_all_recovered(v->vm, PERIOD_SLACK_MS, what, metric);
 	account_zaps(v, 0);
 	nx_vm_expect_eventually(v, what);
 }

@@ -74,22 +74,12 @@ static void run_needs_cap_sys_boot(const struct nx_case *c)
 	kvm_vm_free(vm);
 }
 
-static bool no_splits(void *arg)
-{
-	return nx_vm_stat((struct kvm_vm *)arg, nx_lpage_splits) == 0;
-}
-
 /* Recover @v completely; the caller checks that @other did not change. */
 static void recover(struct nx_vm *v)
 {
-	struct nx_poll_result res;
-
 	nx_set_recovery(1, PERIOD_MS);
-	nx_poll_until(no_splits, v->vm, RECOVERY_DEADLINE_MS, 1000, &res);
-	TEST_ASSERT(res.met,
-		    "recovery: expected nx_lpage_splits=0 within %d ms, still %ld",
-		    RECOVERY_DEADLINE_MS, nx_vm_stat(v->vm, nx_lpage_splits));
-	nx_metric("recovery_ms", res.elapsed_us / 1000.0, "ms");
+	nx_wait_all_recovered(v->vm, RECOVERY_DEADLINE_MS, "recovery",
+			      "recovery_ms");
 	nx_vm_recovered(v, v->want.nx_lpage_splits);
 	nx_vm_expect_eventually(v, "recovery");
 }

@@ -16,8 +16,7 @@
 #include "nx_compat.h"
 #include "nx_harness.h"
 #include "nx_host.h"
-#include "nx_poll.h"
-#include "nx_results.h"
+#include "nx_recovery.h"
 #include "nx_vm.h"
 
 #define DEFAULT_REGIONS		8
@@ -51,27 +50,16 @@ static void prepare_host(const struct nx_scenario *s)
 	nx_require_kvm_param("nx_huge_pages_recovery_ratio", "0");
 }
 
-static bool splits_recovered(void *arg)
-{
-	return nx_vm_stat((struct kvm_vm *)arg, nx_lpage_splits) == 0;
-}
-
 static void recover_all(struct nx_vm *v)
 {
-	uint64_t deadline_ms = RECOVERY_SLACK_MS + 10ULL * period_ms;
-	struct nx_poll_result res;
-	char val[32];
+	char what[64];
 
 	/* Ratio 1 zaps every split page per pass; enabling wakes the worker. */
-	snprintf(val, sizeof(val), "%d", period_ms);
-	nx_require_kvm_param("nx_huge_pages_recovery_period_ms", val);
-	nx_require_kvm_param("nx_huge_pages_recovery_ratio", "1");
-	nx_poll_until(splits_recovered, v->vm, deadline_ms, 1000, &res);
-	TEST_ASSERT(res.met,
-		    "recovery (ratio 1, period %d ms): expected nx_lpage_splits=0 within %lu ms, still %lu after %lu ms",
-		    period_ms, deadline_ms, nx_vm_stat(v->vm, nx_lpage_splits),
-		    res.elapsed_us / 1000);
-	nx_metric("recovery_ms", res.elapsed_us / 1000.0, "ms");
+	nx_set_recovery(1, period_ms);
+	snprintf(what, sizeof(what), "recovery (ratio 1, period %d ms)",
+		 period_ms);
+	nx_wait_all_recovered(v->vm, RECOVERY_SLACK_MS + 10ULL * period_ms,
+			      what, "recovery_ms");
 	/* The zapped split tables took their 4K mappings with them. */
 	nx_vm_recovered(v, v->want.nx_lpage_splits);
 	nx_vm_expect_eventually(v, "recovery");
