@@ -52,7 +52,11 @@ void nx_restore_all(void);
 /* Forget the saved values without writing them (after a restore). */
 void nx_forget_saved(void);
 
-/* Restore on exit() and on SIGINT/SIGTERM/SIGHUP (then die by the signal). */
+/*
+ * Restore on exit() and on SIGINT/SIGTERM/SIGHUP (then die by the signal).
+ * It also creates the saved-value table shared with forked children: call
+ * it before forking, or each child saves into a private table of its own.
+ */
 void nx_install_restore_handlers(void);
 /* Called first on such a signal, e.g. to kill a case still running. */
 void nx_set_signal_hook(void (*hook)(void));
