@@ -66,8 +66,14 @@ static void nx_line_done(struct nx_lines *l, char *line)
 	p = strstr(line, "# SKIP ");
 	if (p)
 		nx_copy_line(l->skip, sizeof(l->skip), p + strlen("# SKIP "));
-	if (line[strspn(line, " \t")])
-		nx_copy_line(l->last, sizeof(l->last), line + strspn(line, " \t"));
+	/*
+	 * The reason of a failure is the last line before the exit, but not
+	 * the library's own notes ("nx: could not restore ..." from the exit
+	 * handlers), which would hide the assertion that failed.
+	 */
+	line += strspn(line, " \t");
+	if (*line && strncmp(line, "nx: ", 4))
+		nx_copy_line(l->last, sizeof(l->last), line);
 }
 
 static void nx_lines_feed(struct nx_lines *l, const char *data, size_t n)

@@ -65,6 +65,14 @@ static void case_sleep(const struct nx_case *c)
 	sleep(30);
 }
 
+/* Fails, then the exit handlers add a note of their own. */
+static void case_fail_then_note(const struct nx_case *c)
+{
+	printf("expected 1, got 2\n");
+	printf("nx: could not restore x to 'y'\n");
+	exit(1);
+}
+
 /* Closes its output, then hangs: its exit, not EOF, ends the case. */
 static void case_close_and_hang(const struct nx_case *c)
 {
@@ -146,6 +154,7 @@ static const struct nx_suite slow = {
 static const struct nx_case exit_cases[] = {
 	{ .name = "closed", .fn = case_close_and_hang, .timeout_s = 1 },
 	{ .name = "helper", .fn = case_pass_leave_helper },
+	{ .name = "noted", .fn = case_fail_then_note },
 };
 
 static const struct nx_suite exits = {
@@ -466,6 +475,8 @@ TEST(case_exit_ends_case)
 	EXPECT_LINE(&r, "not ok 1 exits.closed # TIMEOUT: no result after 1s (last output: none)");
 	/* Not a timeout: the case exited, its helper does not count. */
 	EXPECT_LINE(&r, "ok 2 exits.helper");
+	/* The reason is the failure, not the exit handlers' note after it. */
+	EXPECT_LINE(&r, "not ok 3 exits.noted # exit 1: expected 1, got 2");
 }
 
 FIXTURE(fake) {
