@@ -67,6 +67,13 @@ void nx_wait_all_recovered(struct kvm_vm *vm, uint64_t timeout_ms,
 /* Split pages one pass zaps: ceil(@splits / @ratio), none for ratio 0. */
 int64_t nx_pass_zaps(int64_t splits, unsigned int ratio);
 
+/*
+ * The host every split test starts from: root, THP only where asked for,
+ * @hugepages free 2M pages, the mitigation on, and recovery off (ratio 0,
+ * period @period_ms) so that no pass races the steps that split.
+ */
+void nx_prepare_split_host(uint64_t hugepages, unsigned int period_ms);
+
 /* Set the recovery period, then the ratio (which may wake the worker). */
 void nx_set_recovery(unsigned int ratio, unsigned int period_ms);
 

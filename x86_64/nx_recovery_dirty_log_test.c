@@ -51,11 +51,7 @@ static void run_dirty_log(const struct nx_case *c)
 {
 	struct nx_vm v;
 
-	nx_require_root();
-	nx_require_thp_madvise();
-	nx_require_hugepages_2m(NR_REGIONS);
-	nx_require_kvm_param("nx_huge_pages", "Y");
-	nx_set_recovery(0, PERIOD_MS);
+	nx_prepare_split_host(NR_REGIONS, PERIOD_MS);
 	nx_vm_create(&v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, NR_REGIONS, true,
 		     false);
 	nx_vm_read_all(&v);

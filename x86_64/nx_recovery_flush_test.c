@@ -282,11 +282,7 @@ static void check_trace_complete(const struct pass_trace *t, int zapped)
 
 static void split_vm(struct nx_vm *v, int nr)
 {
-	nx_require_root();
-	nx_require_thp_madvise();
-	nx_require_hugepages_2m(nr);
-	nx_require_kvm_param("nx_huge_pages", "Y");
-	nx_set_recovery(0, PERIOD_MS);
+	nx_prepare_split_host(nr, PERIOD_MS);
 	nx_vm_create(v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, nr, true, false);
 }
 

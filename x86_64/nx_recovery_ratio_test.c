@@ -36,11 +36,7 @@ static int nr_splits = NR_SPLITS;
 /* A VM whose regions are all NX-split, recovery off. */
 static void split_vm(struct nx_vm *v)
 {
-	nx_require_root();
-	nx_require_thp_madvise();
-	nx_require_hugepages_2m(nr_splits);
-	nx_require_kvm_param("nx_huge_pages", "Y");
-	nx_set_recovery(0, PERIOD_MS);
+	nx_prepare_split_host(nr_splits, PERIOD_MS);
 	nx_vm_create(v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, nr_splits, true, false);
 	nx_vm_read_all(v);
 	nx_vm_exec_all(v);

@@ -23,15 +23,6 @@
 #define NR_REGIONS	8
 #define ITLB_MULTIHIT	"devices/system/cpu/vulnerabilities/itlb_multihit"
 
-static void prepare_host(void)
-{
-	nx_require_root();
-	nx_require_thp_madvise();
-	nx_require_hugepages_2m(NR_REGIONS);
-	nx_require_kvm_param("nx_huge_pages", "Y");
-	nx_set_recovery(0, 100);
-}
-
 static void set_nx_huge_pages(struct nx_vm *v, const char *val, bool on)
 {
 	char why[64];
@@ -46,7 +37,7 @@ static void run_toggle(const struct nx_case *c)
 {
 	struct nx_vm v;
 
-	prepare_host();
+	nx_prepare_split_host(NR_REGIONS, 100);
 	nx_vm_create(&v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, NR_REGIONS, true,
 		     false);
 	nx_vm_read_all(&v);
@@ -95,7 +86,7 @@ static void run_param_values(const struct nx_case *c)
 {
 	struct nx_vm v;
 
-	prepare_host();
+	nx_prepare_split_host(NR_REGIONS, 100);
 	/* A VM exists for the whole case: "never" must be refused. */
 	nx_vm_create(&v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, 1, true, false);
 	check_write("nx_huge_pages", "never", EBUSY, NULL);

@@ -24,15 +24,6 @@
 #define PERIOD_MS		100
 #define RECOVERY_DEADLINE_MS	10000
 
-static void prepare_host(int regions)
-{
-	nx_require_root();
-	nx_require_thp_madvise();
-	nx_require_hugepages_2m(regions);
-	nx_require_kvm_param("nx_huge_pages", "Y");
-	nx_set_recovery(0, PERIOD_MS);
-}
-
 /* Raise or drop CAP_SYS_BOOT in this thread's effective set. */
 static void set_cap_sys_boot(bool on)
 {
@@ -94,7 +85,7 @@ static void run_two_vms(const struct nx_case *c)
 	bool other_disabled = c->arg;
 	struct nx_vm split, other;
 
-	prepare_host(2 * NR_REGIONS);
+	nx_prepare_split_host(2 * NR_REGIONS, PERIOD_MS);
 	nx_vm_create(&other, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, NR_REGIONS,
 		     true, other_disabled);
 	nx_vm_create(&split, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, NR_REGIONS,
