@@ -24,8 +24,15 @@ if [ -e "$dest/.unpacked" ]; then
 	exit 0
 fi
 
+# Several runs may share one cache: one fetch per package at a time.
+mkdir -p "$(dirname "$dest")"
+exec 9>"$dest.lock"
+flock 9
+[ -e "$dest/.unpacked" ] && exit 0
+
 command -v apt-get >/dev/null || die "apt-get not found: a Debian host is needed"
-debs=$(dirname "$dest")/debs
+debs=$dest.download
+rm -rf "$debs"
 mkdir -p "$debs"
 
 name=${pkg%%=*}
@@ -36,7 +43,6 @@ if ! apt-cache show "$pkg" >/dev/null 2>&1; then
 		die "$pkg is not in the archive (try: apt-cache policy $name)"
 fi
 
-rm -f "$debs/${name}"_*.deb
 # apt-get warns that root downloads unsandboxed; that is expected here.
 if ! (cd "$debs" && apt-get download -qq "$pkg" 2>"$debs/apt.log"); then
 	cat "$debs/apt.log" >&2
@@ -48,5 +54,5 @@ deb=$(find "$debs" -maxdepth 1 -name "${name}_*.deb" -print -quit)
 rm -rf "$dest"
 mkdir -p "$dest"
 dpkg-deb -x "$deb" "$dest"
-rm -f "$deb"
+rm -rf "$debs"
 touch "$dest/.unpacked"

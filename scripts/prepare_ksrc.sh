@@ -12,6 +12,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 tree=$(dirname "$stamp")
 pkgdir=$cache/pkgs/linux-source-$series-$debver
 
+# Builds sharing one cache prepare a tree once, one at a time.
+exec 9>"$tree.lock"
+flock 9
+[ -e "$stamp" ] && exit 0
+
 "$here/debian_pkg.sh" "linux-source-$series=$debver" "$pkgdir"
 
 rm -rf "$tree" "$tree.tmp"
