@@ -57,6 +57,15 @@ usage() {
 	                     (e.g. kvm.nx_huge_pages_recovery_ratio=0) while
 	                     the tests run, to see them catch a KVM that
 	                     does not do what they set up (repeatable)
+	  --bisect[=TREE]    a \`git bisect run\` step: build the kernel at
+	                     TREE's (default: the current git tree's) commit,
+	                     boot it, run the tests; exit 0 good, 1 bad,
+	                     125 skip, 128 abort (see README "Bisecting")
+	  --bisect-debian GOOD BAD
+	                     find the first Debian kernel version of a series
+	                     (e.g. 6.12.107 6.12.117) where the tests fail
+	  --bisect-runs N    runs per bisect step (default 1; a failure is
+	                     always confirmed by a second run)
 	  --help             this text
 
 	Exit: 0 passed, 1 a test failed, 4 all skipped, 125 kernel not
@@ -256,7 +265,14 @@ run_host() {
 }
 
 main() {
-	local all sel rc
+	local all sel rc a
+	# Bisection picks the kernels and comes back here for each step.
+	for a in "$@"; do
+		case $a in
+		--bisect | --bisect=* | --bisect-debian)
+			exec "$NX_TOP/scripts/bisect.sh" "$@" ;;
+		esac
+	done
 	parse_args "$@"
 	build_suite || { echo "nx: build failed" >&2; exit 125; }
 	all=$(mktemp) sel=$(mktemp)

@@ -4,18 +4,22 @@
 # Install, from Debian's archive, what is missing for a purpose:
 #   suite  build the tests and run them in a QEMU VM (run_nx_tests.sh)
 #   check  the project's own tests as well (make check)
+#   bisect build kernels too (run_nx_tests.sh --bisect): ccache caches
+#          the objects across bisect steps
 # Does nothing when everything is there, so it is cheap to call each run.
 set -euo pipefail
 
 suite=(gcc:gcc make:make qemu-system-x86_64:qemu-system-x86 cpio:cpio
 	xz:xz-utils perl:perl)
 check=(bats:bats shellcheck:shellcheck python3:python3 patch:patch)
+bisect=(ccache:ccache flex:flex bison:bison bc:bc git:git)
 
 want=("${suite[@]}")
 case ${1:-suite} in
 suite) ;;
 check) want+=("${check[@]}") ;;
-*) echo "usage: install_deps.sh [suite|check]" >&2; exit 2 ;;
+bisect) want+=("${bisect[@]}") ;;
+*) echo "usage: install_deps.sh [suite|check|bisect]" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -24,6 +28,11 @@ for pair in "${want[@]}"; do
 done
 # Static test binaries need the C library's archive.
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing+=(libc6-dev)
+# objtool and the kernel's signing tools link against these.
+if [ "${1:-suite}" = bisect ]; then
+	[ -e /usr/include/libelf.h ] || missing+=(libelf-dev)
+	[ -e /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

@@ -51,6 +51,9 @@ nx_ko_cat() {
 nx_module_deps() {
 	local dir=$1 name=${2//-/_} ko dep deps
 	case " ${NX_ORDER[*]} " in *" $name "*) return 0 ;; esac
+	# Built into the kernel (--bisect builds): nothing to load.
+	grep -qE "/(${name}|${name//_/-})\.ko\$" "$dir/modules.builtin" \
+		2>/dev/null && return 0
 	ko=$(nx_find_module "$dir" "$name")
 	[ -n "$ko" ] || { echo "nx: module $name not found in $dir" >&2; return 1; }
 	deps=$(nx_ko_cat "$ko" | tr '\0' '\n' | sed -n 's/^depends=//p' | head -n 1)
