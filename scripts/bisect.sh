@@ -13,8 +13,9 @@
 #                            changed on a rerun), 128 abort (usage, setup).
 #   --bisect-debian GOOD BAD binary search over the Debian kernel versions
 #                            of one series between GOOD (tests pass) and
-#                            BAD (a test fails); prints the first bad one.
-#                            Exit 0 found, 1 undecided (skips), 2 usage.
+#                            BAD (a test fails, checked first); prints the
+#                            first bad one.  Exit 0 found, 1 undecided
+#                            (skips) or BAD passes, 2 usage or abort.
 #   --bisect-runs N          run the tests N times per step (default 1); the
 #                            verdict must be unanimous, and a failure always
 #                            needs a second run that fails too.
@@ -292,7 +293,7 @@ bisect_debian_step() {
 }
 
 # Binary search between GOOD and BAD over the series' versions (oldest
-# first, from debian_kernel.sh --list).  NX_BISECT_STEP names the step
+# first, from debian_kernel.sh --list), after checking that BAD fails.  NX_BISECT_STEP names the step
 # command (default bisect_debian_step), called with a version: 0 good,
 # 1 bad, 125 skip, 128 or more abort.  Exit 0: the first bad version is
 # printed; 1: skipped versions leave several candidates (all printed).
@@ -315,6 +316,22 @@ bisect_debian() {
 	[ "$b" -ge 0 ] || bisect_usage_error "no version $NX_BISECT_BAD in series $series (${vers[*]})"
 	[ "$g" -lt "$b" ] || bisect_usage_error "good $NX_BISECT_GOOD must be older than bad $NX_BISECT_BAD"
 	bisect_log "$((b - g - 1)) versions between good ${vers[$g]} and bad ${vers[$b]}"
+	# A bad end that passes would make the search name it anyway.
+	bisect_log "step 1: ${vers[$b]} (is the bad end bad?)"
+	"$step" "${vers[$b]}"
+	rc=$?
+	n=1
+	case $rc in
+	1) ;;
+	0)
+		bisect_log "${vers[$b]} passes: nothing to bisect"
+		return 1
+		;;
+	*)
+		bisect_log "${vers[$b]} could not be tested (exit $rc): nothing to bisect"
+		return 2
+		;;
+	esac
 	while [ $((b - g)) -gt 1 ]; do
 		# The untested, unskipped version nearest the middle.
 		best=

@@ -176,18 +176,29 @@ runs_made() {
 		FIRST_BAD=6.12.$first run_nx --bisect-debian 6.12.100 6.12.110
 		assert_status 0
 		assert_eq "$output" "6.12.$first" "first bad version"
-		# 9 versions in between: at most ceil(log2(10)) = 4 steps.
-		n=0
-		[ ! -e "$FAKE/steps" ] || n=$(wc -l <"$FAKE/steps")
-		[ "$n" -le 4 ] || flunk "$n steps for first bad 6.12.$first"
+		# The bad end's check, then for 9 versions in between at most
+		# ceil(log2(10)) = 4 steps.
+		assert_eq "$(head -n 1 "$FAKE/steps")" 6.12.110 "first step"
+		n=$(wc -l <"$FAKE/steps")
+		[ "$n" -le 5 ] || flunk "$n steps for first bad 6.12.$first"
 	done
 }
 
-@test "bisect-debian: adjacent versions need no step" {
+@test "bisect-debian: adjacent versions need only the bad end's check" {
 	FIRST_BAD=6.12.104 run_nx --bisect-debian 6.12.103 6.12.104
 	assert_status 0
 	assert_eq "$output" 6.12.104
-	[ ! -e "$FAKE/steps" ] || flunk "steps made: $(cat "$FAKE/steps")"
+	assert_eq "$(cat "$FAKE/steps")" 6.12.104 "steps"
+}
+
+@test "bisect-debian: a bad end that passes or cannot be tested ends it" {
+	FIRST_BAD=6.12.111 run_nx --bisect-debian 6.12.100 6.12.110
+	assert_status 1
+	assert_eq "$output" ""
+	[[ $stderr == *"6.12.110 passes: nothing to bisect"* ]] || flunk "$stderr"
+	assert_eq "$(cat "$FAKE/steps")" 6.12.110 "steps"
+	FIRST_BAD=6.12.105 SKIP=6.12.110 run_nx --bisect-debian 6.12.100 6.12.110
+	assert_status 2
 }
 
 @test "bisect-debian: a skipped version is stepped around" {
@@ -231,10 +242,12 @@ runs_made() {
 }
 
 @test "bisect-debian: the default step boots --kernel debian:VERSION" {
-	fake_runner 0 1 1 1 1 1
+	fake_runner 1 1 0
 	NX_RUNNER=$FAKE/runner NX_BISECT_STEP='' run_nx \
 		--bisect-debian 6.12.100 6.12.102 --test 'x*'
 	assert_status 0
 	assert_eq "$output" 6.12.102
-	assert_eq "$(cat "$FAKE/runs")" "--kernel debian:6.12.101 --test x*"
+	assert_eq "$(cat "$FAKE/runs")" "--kernel debian:6.12.102 --test x*
+--kernel debian:6.12.102 --test x*
+--kernel debian:6.12.101 --test x*" "runs"
 }

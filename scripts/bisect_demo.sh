@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The README's git bisection recipe, end to end, without an upstream clone:
+# a small history made from the Debian source tree (.cache/linux-$NX_KVER)
+#
+#   good      Debian linux-source, pristine
+#   neutral   a Documentation change (nothing rebuilds)
+#   neutral   a comment in arch/x86/kvm/mmu/mmu.c (one file recompiles)
+#   breaking  recovery unaccounts split pages but never zaps them
+#             (tests/canaries/recovery-skips-zap.patch)
+#   neutral   a comment in virt/kvm/kvm_main.c
+#
+# then `git bisect run run_nx_tests.sh --bisect --test GLOB` between the
+# first and the last commit, which must name the breaking commit.
+# Whole kernel builds: minutes to an hour; not part of make check.
+#
+# usage: scripts/bisect_demo.sh [--test GLOB]...   (default: the split
+#        tests' split_and_recover, which the breaking commit fails)
+# Exit 0: git bisect named the breaking commit; 1 otherwise.
+set -uo pipefail
+
+NX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+NX_CACHE=${NX_CACHE:-$NX_TOP/.cache}
+# shellcheck source=versions.env
+. "$NX_TOP/versions.env"
+SRC=$NX_CACHE/linux-$NX_KVER
+DEMO=${NX_BISECT_DEMO:-$NX_CACHE/bisect-demo/linux}
+BREAK=$NX_TOP/tests/canaries/recovery-skips-zap.patch
+
+log() {
+	echo "bisect_demo: $*" >&2
+}
+
+die() {
+	log "$*"
+	exit 1
+}
+
+dgit() {
+	git -C "$DEMO" -c user.name=nx-bisect-demo -c user.email=demo@invalid \
+		-c core.compression=1 "$@"
+}
+
+commit_all() {
+	dgit add -A && dgit commit -q -m "$1"
+}
+
+# Append a comment line to FILE (a C file) and commit.
+neutral_c() {
+	printf '/* %s */\n' "$2" >>"$DEMO/$1" && commit_all "$3"
+}
+
+# The history above, made once (the tree copy and its first commit take
+# a few minutes); an existing, complete one is reused.
+make_history() {
+	local tmp
+	if [ "$(dgit tag -l nx-demo-bad 2>/dev/null)" = nx-demo-bad ]; then
+		log "reusing the history in $DEMO"
+		return 0
+	fi
+	[ -f "$SRC/Makefile" ] || die "no kernel source in $SRC (run make first)"
+	rm -rf "$DEMO" "$DEMO.tmp"
+	mkdir -p "$(dirname "$DEMO")" || return 1
+	tmp=$DEMO.tmp
+	log "copying $SRC"
+	cp -a "$SRC" "$tmp" || return 1
+	# Debian's packaging ignores everything at the top level.
+	sed -i '/^# Debian packaging/,$d; /^#$/{N;/\n# Debian packaging/d}' \
+		"$tmp/.gitignore"
+	sed -i '/^\/\*$/d; /^!\/debian\/$/d' "$tmp/.gitignore"
+	git -C "$tmp" init -q -b master || return 1
+	DEMO=$tmp
+	log "committing the pristine tree"
+	dgit add -A && dgit add -f .gitignore &&
+		dgit commit -q -m "Debian linux-source $NX_KVER (pristine)" || return 1
+	dgit tag nx-demo-good
+	# Generated files of the prepared tree (make headers): an O= build
+	# wants a clean source tree.
+	dgit clean -qxdf || return 1
+	echo "NX demo: a neutral change." >>"$tmp/Documentation/virt/kvm/api.rst"
+	commit_all "Documentation: a neutral change" || return 1
+	neutral_c arch/x86/kvm/mmu/mmu.c "NX demo: a neutral comment." \
+		"KVM: x86/mmu: a neutral comment" || return 1
+	patch -s -p1 -d "$tmp" <"$BREAK" || return 1
+	commit_all "KVM: x86/mmu: recovery unaccounts split pages but never zaps them" ||
+		return 1
+	dgit tag nx-demo-break
+	neutral_c virt/kvm/kvm_main.c "NX demo: another neutral comment." \
+		"KVM: a neutral comment" || return 1
+	dgit tag nx-demo-bad
+	mv "$tmp" "${tmp%.tmp}"
+}
+
+main() {
+	local -a tests=() args=()
+	local out want got t0
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--test) [ $# -ge 2 ] || die "--test needs a value"; tests+=("$2"); shift ;;
+		*) die "unknown option '$1'" ;;
+		esac
+		shift
+	done
+	[ ${#tests[@]} -gt 0 ] || tests=('nx_split_recovery.*.split_and_recover')
+	for t in "${tests[@]}"; do
+		args+=(--test "$t")
+	done
+	"$NX_TOP/scripts/install_deps.sh" bisect || exit 1
+	t0=$(date +%s)
+	make_history || die "could not make the demo history"
+	log "history ready in $(($(date +%s) - t0))s:"
+	dgit log --oneline --decorate >&2
+	want=$(dgit rev-parse nx-demo-break)
+	out=$(mktemp)
+	dgit bisect reset -q >/dev/null 2>&1
+	dgit bisect start -q nx-demo-bad nx-demo-good || die "git bisect start failed"
+	t0=$(date +%s)
+	(cd "$DEMO" && git bisect run "$NX_TOP/run_nx_tests.sh" --bisect \
+		"${args[@]}") 2>&1 | tee "$out"
+	log "git bisect run took $(($(date +%s) - t0))s"
+	dgit bisect log >&2
+	got=$(sed -n 's/^\([0-9a-f]\{40\}\) is the first bad commit$/\1/p' "$out")
+	dgit bisect reset -q
+	rm -f "$out"
+	if [ "$got" != "$want" ]; then
+		die "git bisect named '${got:-nothing}', expected $want (the breaking commit)"
+	fi
+	log "PASS: git bisect named the breaking commit $want"
+}
+
+main "$@"
