@@ -51,45 +51,47 @@ neutral_c() {
 	printf '/* %s */\n' "$2" >>"$DEMO/$1" && commit_all "$3"
 }
 
-# The history above, made once (the tree copy and its first commit take
-# a few minutes); an existing, complete one is reused.
-make_history() {
-	local tmp
-	if [ "$(dgit tag -l nx-demo-bad 2>/dev/null)" = nx-demo-bad ]; then
-		log "reusing the history in $DEMO"
-		return 0
-	fi
+# The pristine commit, made once (copying the tree and committing it
+# take minutes), tagged nx-demo-good.
+make_pristine() {
+	local tmp=$DEMO.tmp
 	[ -f "$SRC/Makefile" ] || die "no kernel source in $SRC (run make first)"
-	rm -rf "$DEMO" "$DEMO.tmp"
+	rm -rf "$DEMO" "$tmp"
 	mkdir -p "$(dirname "$DEMO")" || return 1
-	tmp=$DEMO.tmp
 	log "copying $SRC"
 	cp -a "$SRC" "$tmp" || return 1
 	# Debian's packaging ignores everything at the top level.
-	sed -i '/^# Debian packaging/,$d; /^#$/{N;/\n# Debian packaging/d}' \
-		"$tmp/.gitignore"
-	sed -i '/^\/\*$/d; /^!\/debian\/$/d' "$tmp/.gitignore"
+	sed -i '/^# Debian packaging/,$d' "$tmp/.gitignore"
+	sed -i '${/^#$/d}' "$tmp/.gitignore"
 	git -C "$tmp" init -q -b master || return 1
-	DEMO=$tmp
 	log "committing the pristine tree"
-	dgit add -A && dgit add -f .gitignore &&
-		dgit commit -q -m "Debian linux-source $NX_KVER (pristine)" || return 1
-	dgit tag nx-demo-good
+	DEMO=$tmp dgit add -A && DEMO=$tmp dgit add -f .gitignore &&
+		DEMO=$tmp dgit commit -q -m "Debian linux-source $NX_KVER (pristine)" &&
+		DEMO=$tmp dgit tag nx-demo-good || return 1
 	# Generated files of the prepared tree (make headers): an O= build
 	# wants a clean source tree.
-	dgit clean -qxdf || return 1
-	echo "NX demo: a neutral change." >>"$tmp/Documentation/virt/kvm/api.rst"
+	DEMO=$tmp dgit clean -qxdf && mv "$tmp" "$DEMO"
+}
+
+# The commits after the pristine one (cheap; remade unless complete).
+make_history() {
+	if [ "$(dgit tag -l nx-demo-good 2>/dev/null)" != nx-demo-good ]; then
+		make_pristine || return 1
+	fi
+	if [ "$(dgit tag -l nx-demo-bad)" = nx-demo-bad ]; then
+		log "reusing the history in $DEMO"
+		return 0
+	fi
+	dgit checkout -q -f -B master nx-demo-good && dgit clean -qxdf || return 1
+	echo "NX demo: a neutral change." >>"$DEMO/Documentation/virt/kvm/api.rst"
 	commit_all "Documentation: a neutral change" || return 1
 	neutral_c arch/x86/kvm/mmu/mmu.c "NX demo: a neutral comment." \
 		"KVM: x86/mmu: a neutral comment" || return 1
-	patch -s -p1 -d "$tmp" <"$BREAK" || return 1
-	commit_all "KVM: x86/mmu: recovery unaccounts split pages but never zaps them" ||
-		return 1
-	dgit tag nx-demo-break
+	patch -s -p1 -d "$DEMO" <"$BREAK" || return 1
+	commit_all "KVM: x86/mmu: recovery unaccounts split pages but never zaps them" &&
+		dgit tag -f nx-demo-break >/dev/null || return 1
 	neutral_c virt/kvm/kvm_main.c "NX demo: another neutral comment." \
-		"KVM: a neutral comment" || return 1
-	dgit tag nx-demo-bad
-	mv "$tmp" "${tmp%.tmp}"
+		"KVM: a neutral comment" && dgit tag -f nx-demo-bad >/dev/null
 }
 
 main() {
