@@ -251,3 +251,80 @@ runs_made() {
 --kernel debian:6.12.102 --test x*
 --kernel debian:6.12.101 --test x*" "runs"
 }
+
+# A fake kernel tree whose kconfig steps are shell: tinyconfig writes one
+# line, merge_config.sh appends the fragment, olddefconfig drops the lines
+# of $DROP (an option this "tree" does not have).
+fake_kconfig_tree() {
+	mkdir -p "$FAKE/linux/arch/x86/kvm" "$FAKE/linux/scripts/kconfig"
+	touch "$FAKE/linux/Makefile"
+	cat >"$FAKE/linux/scripts/kconfig/merge_config.sh" <<-'EOF2'
+		#!/bin/bash
+		cat "$5" >>"$4"
+	EOF2
+	chmod +x "$FAKE/linux/scripts/kconfig/merge_config.sh"
+}
+
+config_step() {
+	NX_CACHE=$FAKE/cache capture bash -c '
+		. "$NX_TOP/scripts/bisect.sh"
+		bisect_make() {
+			local out=$2
+			case $* in
+			*tinyconfig*) echo CONFIG_TINY=y >"$out/.config" ;;
+			*olddefconfig*)
+				grep -vx "${DROP:-none}" "$out/.config" >"$out/.c"
+				mv "$out/.c" "$out/.config" ;;
+			esac
+		}
+		mkdir -p "$2" && bisect_config "$1" "$2"' _ "$FAKE/linux" "$FAKE/out"
+}
+
+@test "bisect: the config is tinyconfig plus the fragment, rewritten only when changed" {
+	fake_kconfig_tree
+	config_step
+	assert_status 0
+	grep -qx CONFIG_TINY=y "$FAKE/out/.config"
+	grep -qx CONFIG_KVM_AMD=y "$FAKE/out/.config"
+	if grep -q '#' "$FAKE/out/.config"; then
+		flunk "comments of the fragment reached .config"
+	fi
+	touch -d @1000000000 "$FAKE/out/.config"
+	config_step
+	assert_status 0
+	assert_eq "$(stat -c %Y "$FAKE/out/.config")" 1000000000 ".config mtime"
+}
+
+@test "bisect: a required option missing from the tree fails the config" {
+	fake_kconfig_tree
+	DROP=CONFIG_KVM_AMD=y config_step
+	assert_status 1
+	[[ $stderr == *"CONFIG_KVM_AMD=y did not stick"* ]] || flunk "$stderr"
+	# An optional one may go.
+	DROP=CONFIG_FTRACE=y config_step
+	assert_status 0
+}
+
+@test "bisect: every fragment line is CONFIG_X=y, KVM and kvm_amd required" {
+	while read -r line; do
+		[[ $line =~ ^CONFIG_[A-Z0-9_]+=y$ ]] || flunk "bad fragment line '$line'"
+	done < <(bash -c '. "$NX_TOP/scripts/bisect.sh"; bisect_fragment')
+	capture bash -c '. "$NX_TOP/scripts/bisect.sh"; bisect_required'
+	assert_has_line CONFIG_KVM=y
+	assert_has_line CONFIG_KVM_AMD=y
+}
+
+@test "bisect: KVM listed in modules.builtin needs no module file" {
+	mkdir -p "$FAKE/builtin" "$FAKE/none"
+	printf 'kernel/arch/x86/kvm/%s.ko\n' kvm kvm-amd >"$FAKE/builtin/modules.builtin"
+	capture bash -c '
+		NX_TOP=$1; NX_CACHE=$2/cache
+		. "$NX_TOP/scripts/vm.sh"
+		NX_ORDER=(); declare -A NX_KO=()
+		nx_module_deps "$2/builtin" kvm_amd && echo "order: ${NX_ORDER[*]}"
+		nx_module_deps "$2/none" kvm_amd || echo "none: refused"' \
+		_ "$NX_TOP" "$FAKE"
+	assert_status 0
+	assert_has_line "order: "
+	assert_has_line "none: refused"
+}
