@@ -179,9 +179,23 @@ bisect_build() {
 
 # One run of the tests on the kernel chosen by "$@" (runner options):
 # the runner's exit code (0 pass, 1 fail, 4 all skipped, 125 no boot).
+# Sets NX_BISECT_SIG to the run's failures: "not ok" lines of its
+# ktap.log, numbers masked (addresses and counts vary, the reason not).
 bisect_run_once() {
+	local log dir rc
+	log=$(mktemp) || return 125
 	NX_NO_BUILD=${NX_BISECT_NO_BUILD:-${NX_NO_BUILD:-0}} \
-		"$NX_RUNNER" "$@" ${NX_PASS[@]+"${NX_PASS[@]}"} >&2
+		"$NX_RUNNER" "$@" ${NX_PASS[@]+"${NX_PASS[@]}"} 2>&1 |
+		tee "$log" >&2
+	rc=${PIPESTATUS[0]}
+	dir=$(sed -n 's/^nx: results in //p' "$log" | tail -n 1)
+	NX_BISECT_SIG=
+	if [ -n "$dir" ] && [ -f "$dir/ktap.log" ]; then
+		NX_BISECT_SIG=$(sed -n 's/^not ok [0-9]* //p' "$dir/ktap.log" |
+			sed 's/[0-9][0-9a-fx]*/N/g' | sort)
+	fi
+	rm -f "$log"
+	return "$rc"
 }
 
 bisect_deps() {
@@ -190,12 +204,13 @@ bisect_deps() {
 
 # Verdict of a step from its runs, deterministic by construction: the
 # tests run NX_BISECT_RUNS times, a failure is always confirmed by one
-# more run, and only a unanimous result counts.  A test that passes once
-# and fails once on the same kernel would make the step flip on a rerun;
-# such a step is skipped (125) instead of steering the search.
-# 0 good, 1 bad, 125 skip.
+# more run, and only a unanimous result counts: the same tests failing
+# for the same reasons.  A test that passes once and fails once on the
+# same kernel, or fails for another reason (a boot whose TSC calibration
+# failed, say), would make the step flip on a rerun; such a step is
+# skipped (125) instead of steering the search.  0 good, 1 bad, 125 skip.
 bisect_verdict() {
-	local i=0 rc pass=0 fail=0 runs=$NX_BISECT_RUNS
+	local i=0 rc pass=0 fail=0 runs=$NX_BISECT_RUNS sig=
 	while [ $i -lt "$runs" ]; do
 		bisect_run_once "$@"
 		rc=$?
@@ -205,6 +220,13 @@ bisect_verdict() {
 		1)
 			fail=$((fail + 1))
 			[ "$runs" -ge 2 ] || runs=2
+			if [ $fail -eq 1 ]; then
+				sig=$NX_BISECT_SIG
+			elif [ "$NX_BISECT_SIG" != "$sig" ]; then
+				bisect_log "failed differently on a rerun: skip"
+				printf '  %s\n' "$sig" "--- then ---" "$NX_BISECT_SIG" >&2
+				return 125
+			fi
 			;;
 		4) bisect_log "all tests skipped on this kernel: skip"; return 125 ;;
 		2) bisect_log "the runner refused its options: abort"; return $NX_BISECT_ABORT ;;

@@ -115,15 +115,15 @@ main() {
 	dgit log --oneline --decorate >&2
 	want=$(dgit rev-parse nx-demo-break)
 	out=$(mktemp)
-	dgit bisect reset -q >/dev/null 2>&1
-	dgit bisect start -q nx-demo-bad nx-demo-good || die "git bisect start failed"
+	dgit bisect reset >/dev/null 2>&1
+	dgit bisect start nx-demo-bad nx-demo-good >&2 || die "git bisect start failed"
 	t0=$(date +%s)
 	(cd "$DEMO" && git bisect run "$NX_TOP/run_nx_tests.sh" --bisect \
 		"${args[@]}") 2>&1 | tee "$out"
 	log "git bisect run took $(($(date +%s) - t0))s"
 	dgit bisect log >&2
 	got=$(sed -n 's/^\([0-9a-f]\{40\}\) is the first bad commit$/\1/p' "$out")
-	dgit bisect reset -q
+	dgit bisect reset >/dev/null 2>&1
 	rm -f "$out"
 	if [ "$got" != "$want" ]; then
 		die "git bisect named '${got:-nothing}', expected $want (the breaking commit)"

@@ -157,6 +157,33 @@ runs_made() {
 	assert_status 128
 }
 
+@test "bisect: a failure for another reason on the rerun is skipped" {
+	# Each run reports a results folder whose ktap.log has run N's reason.
+	cat >"$FAKE/runner" <<-'EOF'
+		#!/bin/bash
+		echo x >>"$FAKE/runs"
+		n=$(wc -l <"$FAKE/runs")
+		mkdir -p "$FAKE/r$n"
+		sed -n "${n}p" "$FAKE/reasons" >"$FAKE/r$n/ktap.log"
+		echo "nx: results in $FAKE/r$n"
+		exit 1
+	EOF
+	chmod +x "$FAKE/runner"
+	printf '%s\n' "not ok 1 a.b # after 12 passes: got 0x1f" \
+		"not ok 1 a.b # after 9 passes: got 0x3" >"$FAKE/reasons"
+	NX_RUNNER=$FAKE/runner capture bash -c \
+		'. "$NX_TOP/scripts/bisect.sh"; bisect_verdict --kernel K'
+	assert_status 1
+	rm -rf "$FAKE/runs" "$FAKE"/r[0-9]
+	printf '%s\n' "not ok 1 a.b # after recovery: got 4112" \
+		"not ok 1 a.b # KVM_GET_TSC_KHZ did not provide a valid TSC" \
+		>"$FAKE/reasons"
+	NX_RUNNER=$FAKE/runner capture bash -c \
+		'. "$NX_TOP/scripts/bisect.sh"; bisect_verdict --kernel K'
+	assert_status 125
+	[[ $stderr == *"failed differently"* ]] || flunk "$stderr"
+}
+
 @test "bisect: --bisect-runs N needs N unanimous runs" {
 	verdict --bisect-runs 3 0 0 0
 	assert_status 0
