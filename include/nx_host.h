@@ -13,12 +13,26 @@
 #include <stdint.h>
 
 #define NX_HUGEPAGES_2M "kernel/mm/hugepages/hugepages-2048kB"
+#define NX_HUGEPAGES_1G "kernel/mm/hugepages/hugepages-1048576kB"
 #define NX_THP_ENABLED "kernel/mm/transparent_hugepage/enabled"
 
 void nx_require_root(void);
 
+/*
+ * At least @n free hugetlb pages in @pool (NX_HUGEPAGES_*), growing the
+ * pool if needed; @what names the size in the skip reason.
+ */
+void nx_require_hugepages(const char *pool, const char *what, uint64_t n);
+
 /* At least @n free 2M hugetlb pages, growing the pool if needed. */
 void nx_require_hugepages_2m(uint64_t n);
+
+/*
+ * At least @n free 1G hugetlb pages.  A 1G page needs 1G of contiguous
+ * free memory, which a running system rarely has: reserve them at boot
+ * (hugepagesz=1G hugepages=N; the VM does, see NX_HUGEPAGES_1G).
+ */
+void nx_require_hugepages_1g(uint64_t n);
 
 /*
  * THP only where asked for with MADV_HUGEPAGE: the suite's regions ask for
@@ -29,6 +43,9 @@ void nx_require_thp_madvise(void);
 
 /* Bytes of [hva, hva+len) that the host backs with transparent huge pages. */
 uint64_t nx_thp_backed_bytes(const void *hva, uint64_t len);
+
+/* kvm.tdp_mmu is Y (it can be set only when kvm.ko loads). */
+bool nx_tdp_mmu_on(void);
 
 /* Set a KVM module parameter or skip saying why it could not be set. */
 void nx_require_kvm_param(const char *name, const char *val);

@@ -16,6 +16,11 @@
 
 #define NX_PTES_PER_2M	512
 #define NX_MAX_REGIONS	1024
+/* vCPUs the VM has room for (stacks), the first one included. */
+#define NX_VM_MAX_VCPUS	16
+/* 2M regions in a 1G page, and 1G pages the regions can span. */
+#define NX_REGIONS_PER_1G	512
+#define NX_MAX_1G	(NX_MAX_REGIONS / NX_REGIONS_PER_1G)
 
 enum nx_region_state {
 	NX_UNMAPPED,
@@ -30,6 +35,23 @@ struct nx_region_model {
 	unsigned long split_seq;	/* order of splits: recovery is FIFO */
 };
 
+/*
+ * A 1G page of a 1G-backed VM (hugetlbfs 1G): while it is mapped 1G its
+ * regions are not mapped on their own; an execute in it puts a table of 2M
+ * entries under it, accounted as an NX split like a region's 4K table, and
+ * recovery zapping that table unmaps the whole 1G.
+ */
+enum nx_1g_state {
+	NX_1G_NONE,	/* nothing at the 1G level */
+	NX_1G_HUGE,	/* one 1G mapping */
+	NX_1G_SPLIT,	/* a table of 2M entries under an NX-accounted page */
+};
+
+struct nx_1g_model {
+	enum nx_1g_state state;
+	unsigned long split_seq;
+};
+
 struct nx_vm {
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
@@ -39,6 +61,10 @@ struct nx_vm {
 	int split_4k;		/* 4K mappings an in-place split leaves; 0: not seen */
 	unsigned long next_seq;
 	struct nx_region_model model[NX_MAX_REGIONS];
+	bool backed_1g;		/* regions lie in host 1G pages */
+	bool split_1g_seen;	/* split_1g_2m was learnt */
+	int split_1g_2m;	/* 2M mappings an in-place 1G split leaves */
+	struct nx_1g_model gb[NX_MAX_1G];
 };
 
 /*
@@ -66,7 +92,10 @@ void nx_vm_expect(struct nx_vm *v, const char *step);
  */
 void nx_vm_expect_eventually(struct nx_vm *v, const char *step);
 
-/* Recovery zapped the @n oldest splits (their 4K mappings go too). */
+/*
+ * Recovery zapped the oldest splits until @n fewer were counted (their
+ * mappings go too; zapping a 1G page's table drops the splits under it).
+ */
 void nx_vm_recovered(struct nx_vm *v, int n);
 /* Recovery unaccounted the @n oldest splits but left their mappings. */
 void nx_vm_unaccounted(struct nx_vm *v, int n);

@@ -15,20 +15,34 @@ void nx_require_root(void)
 		nx_skip("needs root (module parameters, hugepage pools)");
 }
 
-void nx_require_hugepages_2m(uint64_t n)
+void nx_require_hugepages(const char *pool, const char *what, uint64_t n)
 {
 	uint64_t free_pages, nr;
+	char rel[128];
 
-	if (nx_sysfs_read_u64(NX_HUGEPAGES_2M "/free_hugepages", &free_pages) ||
-	    nx_sysfs_read_u64(NX_HUGEPAGES_2M "/nr_hugepages", &nr))
-		nx_skip("no 2M hugetlb pool (" NX_HUGEPAGES_2M ")");
+	snprintf(rel, sizeof(rel), "%s/free_hugepages", pool);
+	if (nx_sysfs_read_u64(rel, &free_pages))
+		nx_skip("no %s hugetlb pool (%s)", what, pool);
 	if (free_pages >= n)
 		return;
-	nx_sysfs_set_u64(NX_HUGEPAGES_2M "/nr_hugepages", nr + n - free_pages);
-	nx_sysfs_read_u64(NX_HUGEPAGES_2M "/free_hugepages", &free_pages);
+	snprintf(rel, sizeof(rel), "%s/nr_hugepages", pool);
+	if (!nx_sysfs_read_u64(rel, &nr))
+		nx_sysfs_set_u64(rel, nr + n - free_pages);
+	snprintf(rel, sizeof(rel), "%s/free_hugepages", pool);
+	nx_sysfs_read_u64(rel, &free_pages);
 	if (free_pages < n)
-		nx_skip("needs %" PRIu64 " free 2M hugepages, the host could provide %" PRIu64,
-			n, free_pages);
+		nx_skip("needs %" PRIu64 " free %s hugepages, the host could provide %" PRIu64,
+			n, what, free_pages);
+}
+
+void nx_require_hugepages_2m(uint64_t n)
+{
+	nx_require_hugepages(NX_HUGEPAGES_2M, "2M", n);
+}
+
+void nx_require_hugepages_1g(uint64_t n)
+{
+	nx_require_hugepages(NX_HUGEPAGES_1G, "1G", n);
 }
 
 void nx_require_thp_madvise(void)
@@ -63,6 +77,15 @@ uint64_t nx_thp_backed_bytes(const void *hva, uint64_t len)
 	}
 	fclose(f);
 	return total;
+}
+
+bool nx_tdp_mmu_on(void)
+{
+	char buf[16];
+	bool on = false;
+
+	return !nx_kvm_param_read("tdp_mmu", buf, sizeof(buf)) &&
+	       nx_parse_bool(buf, &on) && on;
 }
 
 void nx_require_kvm_param(const char *name, const char *val)

@@ -130,6 +130,17 @@ nx_seconds_between() {
 	printf '%d.%d\n' $((ds / 10)) $((ds % 10))
 }
 
+# NX_VM_NUMA=2: two NUMA nodes, each with one CPU and half the memory.
+nx_vm_numa() {
+	local n
+	NX_QEMU_NUMA=()
+	[ "${NX_VM_NUMA:-1}" = 2 ] || return 0
+	for n in 0 1; do
+		NX_QEMU_NUMA+=(-object "memory-backend-ram,id=m$n,size=$((NX_VM_MEM / 2))M"
+			-numa "node,nodeid=$n,cpus=$n,memdev=m$n")
+	done
+}
+
 # Boot and run.  Sets NX_BOOT_S, NX_RUN_S; returns 0 ran to the end,
 # 125 could not boot, 1 the guest died or hung during the tests.
 nx_vm_boot() {
@@ -137,11 +148,15 @@ nx_vm_boot() {
 	# no_timer_check: on a loaded host the early IO-APIC timer check of a
 	# TCG guest can fail and panic the boot.
 	local append="console=ttyS0 loglevel=4 panic=-1 oops=panic no_timer_check rdinit=/init"
+	# 1G hugepages only come from memory reserved at boot.
+	append+=" hugepagesz=1G hugepages=$NX_HUGEPAGES_1G"
 
 	nx_vm_accel
+	nx_vm_numa
 	echo "nx: booting $(basename "$NX_KERNEL") under QEMU ($NX_ACCEL)"
 	t0=$(date +%s%N)
 	qemu-system-x86_64 "${NX_QEMU_ACCEL[@]}" -smp 2 -m "$NX_VM_MEM" \
+		"${NX_QEMU_NUMA[@]}" \
 		-nodefaults -no-reboot -display none -monitor none \
 		-kernel "$NX_KERNEL" -initrd "$initrd" -append "$append" \
 		-chardev "file,id=con,path=$dir/console.log" -serial chardev:con \

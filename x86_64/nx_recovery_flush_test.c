@@ -106,15 +106,6 @@ struct walk {
 	uint64_t start, seg, last_zap, first_unflushed, last_flush;
 };
 
-static bool tdp_mmu_on(void)
-{
-	char buf[16];
-	bool on = false;
-
-	return !nx_kvm_param_read("tdp_mmu", buf, sizeof(buf)) &&
-	       nx_parse_bool(buf, &on) && on;
-}
-
 /* The lock is dropped (or the pass ends) at @r: all zaps must be flushed. */
 static void lock_release(struct pass_trace *t, struct walk *w,
 			 const struct nx_trace_rec *r, const char *what)
@@ -243,7 +234,7 @@ static void trace_worker(void)
 /* Before the VM: a case that cannot trace skips before the costly part. */
 static void trace_setup(void)
 {
-	bool tdp = tdp_mmu_on();
+	bool tdp = nx_tdp_mmu_on();
 
 	recs = calloc(MAX_RECS, sizeof(*recs));
 	TEST_ASSERT(recs, "out of memory");
@@ -275,7 +266,7 @@ static void traced_pass(struct kvm_vm *vm, struct pass_trace *t)
 /* Every zap the pass made is in the trace: nothing was lost. */
 static void check_trace_complete(const struct pass_trace *t, int zapped)
 {
-	TEST_ASSERT(tdp_mmu_on() ? t->zaps == zapped : t->zaps >= zapped,
+	TEST_ASSERT(nx_tdp_mmu_on() ? t->zaps == zapped : t->zaps >= zapped,
 		    "the pass zapped %d split pages, the trace shows %d zaps",
 		    zapped, t->zaps);
 }
@@ -604,7 +595,7 @@ static void report_stall(const struct load *l, const struct pass_trace *t)
  */
 static void require_write_lock_scheme(void)
 {
-	if (tdp_mmu_on() &&
+	if (nx_tdp_mmu_on() &&
 	    nx_ksym_find("kvm_tdp_mmu_zap_possible_nx_huge_page", NULL, 0))
 		nx_skip("KVM recovers TDP MMU NX pages under mmu_lock for read (kvm_tdp_mmu_zap_possible_nx_huge_page, 6.18+): write-lock flush ordering does not apply");
 }
