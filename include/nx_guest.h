@@ -27,7 +27,11 @@
 enum nx_guest_op {
 	NX_GUEST_READ = 1,
 	NX_GUEST_EXEC,
+	NX_GUEST_WRITE,		/* the region's address into its second word */
 };
+
+/* Where NX_GUEST_WRITE writes: after the RET, which must stay. */
+#define NX_WRITE_OFFSET		8
 
 struct nx_regions {
 	struct kvm_vm *vm;

@@ -78,6 +78,8 @@ void nx_vm_create(struct nx_vm *v, enum vm_mem_backing_src_type src, int nr,
 void nx_vm_free(struct nx_vm *v);
 
 void nx_vm_read(struct nx_vm *v, int i);
+/* A guest write to region @i (NX_GUEST_WRITE): maps it like a read. */
+void nx_vm_write(struct nx_vm *v, int i);
 void nx_vm_exec(struct nx_vm *v, int i);
 void nx_vm_read_all(struct nx_vm *v);
 void nx_vm_exec_all(struct nx_vm *v);

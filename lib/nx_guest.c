@@ -23,6 +23,9 @@ void nx_guest_main(void)
 			READ_ONCE(*(uint64_t *)nx_cmd.gva);
 		else if (nx_cmd.op == NX_GUEST_EXEC)
 			nx_guest_call(nx_cmd.gva);
+		else if (nx_cmd.op == NX_GUEST_WRITE)
+			WRITE_ONCE(*(uint64_t *)(nx_cmd.gva + NX_WRITE_OFFSET),
+				   nx_cmd.gva);
 		else
 			GUEST_FAIL("unknown op %lu", nx_cmd.op);
 		GUEST_SYNC(nx_cmd.op);
@@ -104,6 +107,7 @@ void nx_guest_warm_up(struct kvm_vcpu *vcpu, const struct nx_regions *r)
 	 */
 	nx_guest_do_gva(vcpu, NX_GUEST_READ, r->scratch_gva);
 	nx_guest_do_gva(vcpu, NX_GUEST_EXEC, r->scratch_gva);
+	nx_guest_do_gva(vcpu, NX_GUEST_WRITE, r->scratch_gva);
 }
 
 void nx_guest_start(struct kvm_vcpu *vcpu, const struct nx_regions *r)

@@ -157,13 +157,13 @@ static void nx_vm_exec_1g(struct nx_vm *v, struct nx_1g_model *gb, int i)
 	nx_vm_split(v, &v->model[i], mapped ? v->split_4k : 1);
 }
 
-void nx_vm_read(struct nx_vm *v, int i)
+static void nx_vm_access(struct nx_vm *v, int i, enum nx_guest_op op)
 {
 	struct nx_1g_model *gb = nx_vm_1g(v, i);
 	struct nx_region_model *m = &v->model[i];
 	char step[64];
 
-	nx_guest_do(v->vcpu, &v->r, NX_GUEST_READ, i);
+	nx_guest_do(v->vcpu, &v->r, op, i);
 	/*
 	 * A read maps an unmapped region 2M, or the whole 1G page around it
 	 * when nothing is mapped there at the 1G level; a mapped one stays as
@@ -178,8 +178,19 @@ void nx_vm_read(struct nx_vm *v, int i)
 		m->state = NX_HUGE;
 		v->want.pages_2m++;
 	}
-	snprintf(step, sizeof(step), "read of region %d", i);
+	snprintf(step, sizeof(step), "%s of region %d",
+		 op == NX_GUEST_WRITE ? "write" : "read", i);
 	nx_vm_expect(v, step);
+}
+
+void nx_vm_read(struct nx_vm *v, int i)
+{
+	nx_vm_access(v, i, NX_GUEST_READ);
+}
+
+void nx_vm_write(struct nx_vm *v, int i)
+{
+	nx_vm_access(v, i, NX_GUEST_WRITE);
 }
 
 void nx_vm_exec(struct nx_vm *v, int i)

@@ -41,5 +41,8 @@ $(NX_OUT)/%: $(NX_OUT)/x86_64/%.o $(NX_LIB_OBJS) $(LIBKVM_OBJS)
 	$(call msg,LINK,nx,$@)
 	$(Q)$(CC) $(NX_CFLAGS) -static $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# libnuma (libnuma-dev's static archive) for the NUMA placement test only.
+$(NX_OUT)/nx_numa_test: LDLIBS += -lnuma
+
 # Keep the objects: an edit to one file recompiles that file only.
 .SECONDARY:

@@ -22,8 +22,9 @@ missing=()
 for pair in "${want[@]}"; do
 	command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 done
-# Static test binaries need the C library's archive.
+# Static test binaries need the C library's archive, the NUMA test libnuma's.
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing+=(libc6-dev)
+[ -e /usr/lib/x86_64-linux-gnu/libnuma.a ] || missing+=(libnuma-dev)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
