@@ -33,10 +33,13 @@
 #define PAGEMAP_PRESENT		(1ULL << 63)
 
 /*
- * -M: after the splits, move the guest memory to the other node, as a KVM
- * or host that re-allocated it would; the placement checks must fail.
+ * -M WHAT: after the splits, break what the checks guard, as a KVM or host
+ * that re-allocated the memory would; the matching check must fail.
+ *   node   move the guest memory to the other node
+ *   frame  move it there and back: same node, other host frames
+ *   pool   add a hugepage to the node's pool
  */
-static bool sabotage_move;
+static enum { SAB_NONE, SAB_NODE, SAB_FRAME, SAB_POOL } sabotage;
 
 struct pool {
 	uint64_t nr, free;
@@ -157,6 +160,24 @@ static void move_to_node(const struct nx_vm *v, int node)
 	numa_move_pages(0, NR_REGIONS, pages, to, status, MPOL_MF_MOVE);
 }
 
+static void sabotage_placement(const struct nx_vm *v, int node)
+{
+	char rel[160];
+	uint64_t nr;
+
+	if (sabotage != SAB_POOL) {
+		move_to_node(v, (node + 1) % MAX_NODES);
+		if (sabotage == SAB_FRAME)
+			move_to_node(v, node);
+		return;
+	}
+	node_pool_rel(node, rel, sizeof(rel));
+	strcat(rel, "/nr_hugepages");
+	TEST_ASSERT(!nx_sysfs_read_u64(rel, &nr), "read %s", rel);
+	printf("sabotage: growing node %d's 2M pool to %lu\n", node, nr + 1);
+	nx_sysfs_set_u64(rel, nr + 1);
+}
+
 static void bind_memory(int node)
 {
 	struct bitmask *mask = numa_allocate_nodemask();
@@ -203,8 +224,8 @@ static void split_and_recover_on(int mem_node, int cpu_node)
 	nx_vm_exec_all(&v);
 	snprintf(metric, sizeof(metric), "node%d_split_ms", mem_node);
 	nx_metric(metric, ms_since(t0), "ms");
-	if (sabotage_move)
-		move_to_node(&v, (mem_node + 1) % MAX_NODES);
+	if (sabotage)
+		sabotage_placement(&v, mem_node);
 	expect_placement(&v, &before, mem_node, "after the NX splits");
 	expect_pools(pools, "after the NX splits");
 
@@ -251,7 +272,14 @@ static bool parse_opt(int opt, const char *arg)
 {
 	if (opt != 'M')
 		return false;
-	sabotage_move = true;
+	if (!strcmp(arg, "node"))
+		sabotage = SAB_NODE;
+	else if (!strcmp(arg, "frame"))
+		sabotage = SAB_FRAME;
+	else if (!strcmp(arg, "pool"))
+		sabotage = SAB_POOL;
+	else
+		return false;
 	return true;
 }
 
@@ -262,8 +290,8 @@ int main(int argc, char **argv)
 		.cases = cases,
 		.nr_cases = ARRAY_SIZE(cases),
 		.timeout_s = 120,
-		.optstring = "M",
-		.usage = "[-M (sabotage: move the memory after the splits)]",
+		.optstring = "M:",
+		.usage = "[-M node|frame|pool (sabotage after the splits)]",
 		.parse_opt = parse_opt,
 	};
 
