@@ -15,6 +15,8 @@
 #define NX_HUGEPAGES_2M "kernel/mm/hugepages/hugepages-2048kB"
 #define NX_HUGEPAGES_1G "kernel/mm/hugepages/hugepages-1048576kB"
 #define NX_THP_ENABLED "kernel/mm/transparent_hugepage/enabled"
+/* Relative to /sys like every saved knob, so that it is restored too. */
+#define NX_NUMA_BALANCING "../proc/sys/kernel/numa_balancing"
 
 void nx_require_root(void);
 
@@ -40,6 +42,13 @@ void nx_require_hugepages_1g(uint64_t n);
  * no stray huge page there can add NX splits to the counts.
  */
 void nx_require_thp_madvise(void);
+
+/*
+ * No automatic NUMA balancing: on a NUMA host it periodically unmaps the
+ * test's memory to sample accesses, and KVM zaps the 4K mappings behind it
+ * (MMU notifier), which moves pages_4k while the test counts exactly.
+ */
+void nx_require_no_numa_balancing(void);
 
 /* Bytes of [hva, hva+len) that the host backs with transparent huge pages. */
 uint64_t nx_thp_backed_bytes(const void *hva, uint64_t len);

@@ -58,6 +58,18 @@ void nx_require_thp_madvise(void)
 		nx_skip("could not set " NX_THP_ENABLED " to madvise (was %s)", mode);
 }
 
+void nx_require_no_numa_balancing(void)
+{
+	uint64_t mode;
+
+	/* Absent: a kernel without NUMA balancing. */
+	if (nx_sysfs_read_u64(NX_NUMA_BALANCING, &mode) || !mode)
+		return;
+	if (nx_sysfs_set(NX_NUMA_BALANCING, "0"))
+		nx_skip("could not turn off NUMA balancing (/proc/sys/kernel/numa_balancing is %" PRIu64 ")",
+			mode);
+}
+
 uint64_t nx_thp_backed_bytes(const void *hva, uint64_t len)
 {
 	uintptr_t start = (uintptr_t)hva, end = start + len;

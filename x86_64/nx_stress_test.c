@@ -155,6 +155,7 @@ static void sample_splits(struct nx_vm *v, struct sampling *s)
 			s->dropped += last - now;
 		last = now;
 		s->samples++;
+		/* A sampling interval, not a wait for anything. */
 		usleep(SAMPLE_US);
 	}
 }
@@ -226,12 +227,14 @@ static void drain(struct nx_vm *v)
 /* Every region maps 2M again: read each from the first vCPU. */
 static void expect_all_huge(struct nx_vm *v)
 {
+	uint64_t t0 = nx_now_us();
 	int i;
 
 	for (i = 0; i < nr_regions; i++)
 		nx_guest_do(v->vcpu, &v->r, NX_GUEST_READ, i);
 	v->want.pages_2m = nr_regions;
 	nx_vm_expect(v, "a read of every region after recovery (each maps 2M)");
+	nx_metric("reread_ms", (nx_now_us() - t0) / 1000.0, "ms");
 }
 
 static void report(const struct sampling *smp)
@@ -258,6 +261,7 @@ static void report(const struct sampling *smp)
 static void run_stress(const struct nx_case *c)
 {
 	struct sampling smp = { 0 };
+	uint64_t t0 = nx_now_us();
 	struct nx_vm v;
 	int kmsg;
 
@@ -267,6 +271,8 @@ static void run_stress(const struct nx_case *c)
 	nx_vm_create(&v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, nr_regions, true,
 		     false);
 	stress_vcpus_add(&v);
+	/* Mostly the host zeroing and the guest filling 1 GiB of hugepages. */
+	nx_metric("setup_ms", (nx_now_us() - t0) / 1000.0, "ms");
 	nx_set_recovery(ratio, period_ms);
 	stress_run(&v, &smp);
 	report(&smp);
