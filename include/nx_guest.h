@@ -5,8 +5,8 @@
  * one region per step.  Driving the guest step by step lets the host check
  * after every access exactly what KVM's page counters must have done.
  *
- * The first byte of every region holds a RET, so "execute region i" is a
- * call to the region's base address.
+ * The first byte of every 4K page of a region holds a RET, so "execute
+ * region i" is a call to the region's base address (or any page in it).
  */
 #ifndef NX_GUEST_H
 #define NX_GUEST_H
