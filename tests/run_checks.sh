@@ -112,7 +112,7 @@ suite
 # so recovery breakage is left to the patched-module canaries.
 check "canary: mitigation forced off fails split_and_recover" canary \
 	kvm.nx_huge_pages=N \
-	"nx_split_recovery.hugetlb_2m.split_and_recover nx_split_recovery.thp.split_and_recover " \
+	"nx_split_1g.hugetlb_1g.split_and_recover nx_split_recovery.hugetlb_2m.split_and_recover nx_split_recovery.thp.split_and_recover " \
 	'*.split_and_recover'
 check "canary: mitigation forced on fails mitigation_off_no_split" canary \
 	kvm.nx_huge_pages=Y \
