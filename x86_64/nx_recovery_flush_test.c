@@ -13,6 +13,11 @@
  * flush_before_yield traces the worker with kprobes and checks the order of
  * zaps, flushes and lock releases, timing the lock holds and what a vCPU
  * faulting elsewhere meanwhile suffers.
+ *
+ * From 6.18, KVM recovers TDP MMU pages with mmu_lock held for read, to cut
+ * the guest jitter of a long pass.  There faults_beside_pass checks what
+ * that change is for: a vCPU faulting on other memory keeps making progress
+ * while a large pass runs.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -47,6 +52,10 @@
 #define FAULT_PAGE		4096UL
 #define FAULT_PAGES		16384
 #define MAX_STEPS		(1 << 18)
+/* Steps of the faulting vCPU before the pass, to know its pace. */
+#define WARM_STEPS		8
+/* A lock hold this many mean steps long shows whether faults run beside it. */
+#define LONG_HOLD_STEPS		8
 
 enum {
 	P_PASS, P_PASS_RET, P_ZAP, P_ZAP_LEGACY, P_FLUSH,
@@ -61,7 +70,9 @@ static const char *const pass_syms[] = {
 	"kvm_recover_nx_huge_pages", "kvm_recover_nx_lpages",
 	"kvm_nx_huge_page_recovery_worker", NULL
 };
-static const char *const zap_syms[] = { "kvm_tdp_mmu_zap_sp", NULL };
+static const char *const zap_syms[] = {
+	"kvm_tdp_mmu_zap_sp", "kvm_tdp_mmu_zap_possible_nx_huge_page", NULL
+};
 static const char *const legacy_zap_syms[] = {
 	"kvm_mmu_prepare_zap_page", "__kvm_mmu_prepare_zap_page", NULL
 };
@@ -95,6 +106,7 @@ struct pass_trace {
 	int stretches;		/* lock releases with zaps since the last */
 	int final_zaps;		/* zaps between the last yield and the end */
 	uint64_t hold_max_us, flush_lat_max_us;
+	uint64_t hold_start_us, hold_end_us;	/* the longest hold */
 	uint64_t start_us, end_us;	/* of the last zapping pass */
 	char violation[256];	/* the first lock drop with zaps unflushed */
 };
@@ -119,7 +131,11 @@ static bool tdp_mmu_on(void)
 static void lock_release(struct pass_trace *t, struct walk *w,
 			 const struct nx_trace_rec *r, const char *what)
 {
-	t->hold_max_us = max(t->hold_max_us, r->t_us - w->seg);
+	if (r->t_us - w->seg > t->hold_max_us) {
+		t->hold_max_us = r->t_us - w->seg;
+		t->hold_start_us = w->seg;
+		t->hold_end_us = r->t_us;
+	}
 	t->stretches += w->unreleased > 0;
 	w->unreleased = 0;
 	if (!w->unflushed || t->violation[0])
@@ -445,6 +461,7 @@ static void run_flush_counts(const struct nx_case *c)
 struct load {
 	struct kvm_vcpu *vcpu;
 	int worker_cpu, other_cpu;
+	bool no_busy;		/* leave the worker's CPU idle */
 	pthread_t busy, faulter;
 	bool stop;
 	uint64_t total_steps;	/* guest steps ever, the first in warm-up */
@@ -542,7 +559,8 @@ static void load_start(struct load *l)
 {
 	l->stop = false;
 	l->nr_steps = 0;
-	TEST_ASSERT(!pthread_create(&l->busy, NULL, busy_fn, l) &&
+	TEST_ASSERT((l->no_busy ||
+		     !pthread_create(&l->busy, NULL, busy_fn, l)) &&
 		    !pthread_create(&l->faulter, NULL, faulter_fn, l),
 		    "pthread_create failed");
 }
@@ -568,7 +586,8 @@ static void load_stop(struct load *l, uint64_t pass_end_us)
 
 	nx_poll_until(stepped_after, &s, PASS_DEADLINE_MS, 1000, NULL);
 	WRITE_ONCE(l->stop, true);
-	pthread_join(l->busy, NULL);
+	if (!l->no_busy)
+		pthread_join(l->busy, NULL);
 	pthread_join(l->faulter, NULL);
 	TEST_ASSERT(l->nr_steps <= MAX_STEPS &&
 		    l->steps[l->nr_steps - 1] > pass_end_us,
@@ -600,13 +619,24 @@ static void report_stall(const struct load *l, const struct pass_trace *t)
 /*
  * 6.18 and later recover TDP MMU pages under mmu_lock held for read (the
  * series that brought this renamed kvm_tdp_mmu_zap_sp()): vCPU faults run
- * beside the pass and the write-lock ordering checked here does not apply.
+ * beside the pass and the write-lock ordering does not apply.
  */
+static bool read_lock_scheme(void)
+{
+	return tdp_mmu_on() &&
+	       nx_ksym_find("kvm_tdp_mmu_zap_possible_nx_huge_page", NULL, 0);
+}
+
 static void require_write_lock_scheme(void)
 {
-	if (tdp_mmu_on() &&
-	    nx_ksym_find("kvm_tdp_mmu_zap_possible_nx_huge_page", NULL, 0))
-		nx_skip("KVM recovers TDP MMU NX pages under mmu_lock for read (kvm_tdp_mmu_zap_possible_nx_huge_page, 6.18+): write-lock flush ordering does not apply");
+	if (read_lock_scheme())
+		nx_skip("KVM recovers TDP MMU NX pages under mmu_lock for read (kvm_tdp_mmu_zap_possible_nx_huge_page, 6.18+): write-lock flush ordering does not apply, see faults_beside_pass");
+}
+
+static void require_read_lock_scheme(void)
+{
+	if (!read_lock_scheme())
+		nx_skip("KVM recovers NX pages under mmu_lock held for write (no kvm_tdp_mmu_zap_possible_nx_huge_page, or tdp_mmu=N): faults wait for the pass by design, flush_before_yield covers it");
 }
 
 static void check_ordering(const struct pass_trace *t, int attempt)
@@ -682,9 +712,103 @@ static void run_flush_before_yield(const struct nx_case *c)
 	free(l.steps);
 }
 
+static bool warmed_up(void *arg)
+{
+	return READ_ONCE(((struct load *)arg)->nr_steps) >= WARM_STEPS;
+}
+
+/*
+ * Guest steps completed strictly inside the longest stretch the pass held
+ * mmu_lock, and the mean step time before the pass.
+ */
+static int steps_in_hold(const struct load *l, const struct pass_trace *t,
+			 uint64_t *mean_before_us)
+{
+	int i, n = min(l->nr_steps, MAX_STEPS), inside = 0, before = 0;
+
+	for (i = 0; i < n; i++) {
+		before += l->steps[i] <= t->start_us;
+		inside += l->steps[i] > t->hold_start_us &&
+			  l->steps[i] < t->hold_end_us;
+	}
+	*mean_before_us = before > 1 ?
+		(l->steps[before - 1] - l->steps[0]) / (before - 1) : 0;
+	return inside;
+}
+
+/*
+ * One big pass while the second vCPU faults on fresh pages.  Returns
+ * whether the longest lock hold lasted long enough, against the vCPU's
+ * step time, to tell whether its faults ran beside it.
+ */
+static bool progress_attempt(struct nx_vm *v, struct load *l,
+			     struct pass_trace *t, int attempt, int *inside,
+			     uint64_t *mean)
+{
+	if (attempt > 1)
+		nx_vm_exec_all(v);
+	load_start(l);
+	nx_poll_until(warmed_up, l, PASS_DEADLINE_MS, 1000, NULL);
+	traced_pass(v->vm, t);
+	load_stop(l, t->end_us);
+	account_faults(v, l);
+	nx_vm_recovered(v, NR_ORDER_REGIONS);
+	nx_vm_expect_eventually(v, "a recovery pass beside a faulting vCPU");
+	check_trace_complete(t, NR_ORDER_REGIONS);
+	*inside = steps_in_hold(l, t, mean);
+	printf("attempt %d: pass of %d zaps %lu us, %d yields, longest hold %lu us with %d guest steps completed inside it (mean step before the pass %lu us)\n",
+	       attempt, t->zaps, t->end_us - t->start_us, t->yields,
+	       t->hold_max_us, *inside, *mean);
+	return *mean && t->hold_max_us >= LONG_HOLD_STEPS * *mean;
+}
+
+/*
+ * Each guest step faults on a fresh page, and a fault needs mmu_lock: under
+ * a write-locked pass at most the step whose fault was already done can
+ * complete inside a hold.  Under a read-locked pass faults go on.
+ */
+static void run_faults_beside_pass(const struct nx_case *c)
+{
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN), attempt, inside = 0;
+	struct load l = {
+		.worker_cpu = ncpus - 1, .other_cpu = 0, .no_busy = true,
+	};
+	bool long_enough = false;
+	struct pass_trace t;
+	uint64_t mean = 0;
+	struct nx_vm v;
+
+	require_read_lock_scheme();
+	trace_setup();
+	pin_self(l.worker_cpu, ncpus);
+	split_vm(&v, NR_ORDER_REGIONS);
+	/* This thread stays off the worker's CPU too. */
+	pin_self(l.other_cpu, ncpus);
+	trace_worker();
+	load_init(&v, &l);
+	nx_vm_read_all(&v);
+	nx_vm_exec_all(&v);
+	for (attempt = 1; attempt <= MAX_ATTEMPTS && !long_enough; attempt++)
+		long_enough = progress_attempt(&v, &l, &t, attempt, &inside,
+					       &mean);
+	nx_metric("attempts", attempt - 1, "passes");
+	nx_metric("lock_hold_max_us", t.hold_max_us, "us");
+	nx_metric("vcpu_steps_in_longest_hold", inside, "steps");
+	report_stall(&l, &t);
+	TEST_ASSERT(long_enough,
+		    "no pass of %d zaps held mmu_lock for %d guest steps in %d attempts: too short to show whether faults run beside it",
+		    NR_ORDER_REGIONS, LONG_HOLD_STEPS, MAX_ATTEMPTS);
+	TEST_ASSERT(inside >= 2,
+		    "a vCPU faulting on other memory completed %d guest steps while the recovery pass held mmu_lock for %lu us (mean step %lu us): expected at least 2, faults running beside a pass that holds the lock for read",
+		    inside, t.hold_max_us, mean);
+	nx_vm_free(&v);
+	free(l.steps);
+}
+
 static const struct nx_case cases[] = {
 	{ "hugetlb_2m.flush_counts", run_flush_counts },
 	{ "hugetlb_2m.flush_before_yield", run_flush_before_yield },
+	{ "hugetlb_2m.faults_beside_pass", run_faults_beside_pass },
 };
 
 int main(int argc, char **argv)
