@@ -24,7 +24,7 @@ void nx_guest_main(void)
 		else if (nx_cmd.op == NX_GUEST_EXEC)
 			nx_guest_call(nx_cmd.gva);
 		else
-			GUEST_FAIL("unknown op %lu", nx_cmd.op);
+			nx_guest_fail_u64("unknown op", nx_cmd.op);
 		GUEST_SYNC(nx_cmd.op);
 	}
 }
@@ -76,7 +76,7 @@ static void nx_guest_expect_sync(struct kvm_vcpu *vcpu, uint64_t stage)
 			    stage, uc.args[1]);
 		break;
 	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
+		nx_report_guest_assert(uc);
 		break;
 	default:
 		TEST_FAIL("guest step: expected UCALL_SYNC, got exit reason %u (%s)",
