@@ -21,7 +21,12 @@ enum nx_region_state {
 	NX_UNMAPPED,
 	NX_HUGE,	/* one 2M mapping */
 	NX_SPLIT,	/* 4K mappings under an NX-accounted page table */
-	NX_4K_UNACCOUNTED, /* 4K mappings recovery left (dirty logging) */
+	/*
+	 * 4K mappings not under an NX-accounted table: recovery unaccounted
+	 * them (dirty logging, 6.2+), or a fault in a dirty-logged slot
+	 * mapped them (dirty logging caps it at 4K before the NX check).
+	 */
+	NX_4K_UNACCOUNTED,
 };
 
 struct nx_region_model {
@@ -35,6 +40,7 @@ struct nx_vm {
 	struct kvm_vcpu *vcpu;
 	struct nx_regions r;
 	bool nx_on;		/* the mitigation applies to this VM */
+	bool dirty_log;		/* the regions' slot logs dirty pages */
 	struct nx_counts want;	/* what the counters must read now */
 	int split_4k;		/* 4K mappings an in-place split leaves; 0: not seen */
 	unsigned long next_seq;
@@ -72,6 +78,12 @@ void nx_vm_recovered(struct nx_vm *v, int n);
 void nx_vm_unaccounted(struct nx_vm *v, int n);
 /* Regions whose 4K mappings KVM zapped (dirty logging turned off). */
 void nx_vm_collapsed(struct nx_vm *v);
+
+/*
+ * Turn dirty logging of the regions' slot on or off and check the
+ * counters: turning it off zaps the 4K mappings that can be huge again.
+ */
+void nx_vm_set_dirty_log(struct nx_vm *v, bool on);
 
 /*
  * KVM zapped every mapping (kvm.nx_huge_pages toggled): wait for the
