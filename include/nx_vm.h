@@ -62,6 +62,15 @@ void nx_vm_exec(struct nx_vm *v, int i);
 void nx_vm_read_all(struct nx_vm *v);
 void nx_vm_exec_all(struct nx_vm *v);
 
+/*
+ * Read NX_GUEST_FILL_PAGES 4K pages of each split region that maps only
+ * the page its execution faulted in, so that its NX page table maps that
+ * many.  An MMU that zaps and faults on a split (Debian 6.1's TDP MMU)
+ * leaves one page per table, which makes a zap much cheaper than after an
+ * in-place split (512 pages): tests that need long passes call this.
+ */
+void nx_vm_fill_split(struct nx_vm *v);
+
 /* Assert the counters equal v->want; @step names what just happened. */
 void nx_vm_expect(struct nx_vm *v, const char *step);
 

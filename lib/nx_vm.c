@@ -172,6 +172,22 @@ void nx_vm_exec_all(struct nx_vm *v)
 		nx_vm_exec(v, i);
 }
 
+void nx_vm_fill_split(struct nx_vm *v)
+{
+	struct nx_region_model *m;
+	int i;
+
+	for (i = 0; i < v->r.nr; i++) {
+		m = &v->model[i];
+		if (m->state != NX_SPLIT || m->pages_4k != 1)
+			continue;
+		nx_guest_do(v->vcpu, &v->r, NX_GUEST_READ_PAGES, i);
+		v->want.pages_4k += NX_GUEST_FILL_PAGES - 1;
+		m->pages_4k = NX_GUEST_FILL_PAGES;
+	}
+	nx_vm_expect(v, "reading every 4K page of the split regions");
+}
+
 /* The oldest split region, as KVM's FIFO of NX pages would give it. */
 static struct nx_region_model *nx_vm_oldest_split(struct nx_vm *v)
 {

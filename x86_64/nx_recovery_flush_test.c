@@ -670,12 +670,31 @@ static void report_pass(const struct pass_trace *t, int attempt)
 	       t->end_us - t->start_us, t->hold_max_us);
 }
 
+/*
+ * The pass yields only when the scheduler asks during it.  Zapping a page
+ * table costs about what it maps: on an MMU that zaps and faults on a split
+ * (6.1) each table maps one page and the whole pass takes a few ms, too
+ * short to be asked.  Mapping 128 pages in each makes it tens of ms, many
+ * scheduler ticks.
+ */
+static void fill_timed(struct nx_vm *v, int attempt)
+{
+	uint64_t t0 = nx_now_us();
+
+	if (v->split_4k == NX_PTES_PER_2M)
+		return;
+	nx_vm_fill_split(v);
+	if (attempt == 1)
+		nx_metric("fill_ms", (nx_now_us() - t0) / 1000.0, "ms");
+}
+
 /* One big pass under load; the model accounts for what it did. */
 static void ordering_attempt(struct nx_vm *v, struct load *l,
 			     struct pass_trace *t, int attempt)
 {
 	if (attempt > 1)
 		nx_vm_exec_all(v);
+	fill_timed(v, attempt);
 	load_start(l);
 	traced_pass(v->vm, t);
 	load_stop(l, t->end_us);
