@@ -16,7 +16,12 @@ NX_TEST_BINS := $(addprefix $(NX_OUT)/,$(NX_TESTS))
 
 # Framework flavour, for include/nx_compat.h.
 NX_FW_FLAGS := $(if $(shell grep -s 'define vm_get_stat' include/kvm_util.h), \
-		  -DNX_FW_BARE_STAT_NAMES)
+		  -DNX_FW_BARE_STAT_NAMES) \
+	       $(if $(shell grep -s 'atoi_positive' include/test_util.h),, \
+		  -DNX_FW_NO_ATOI_POSITIVE)
+# 6.12's lib.mk builds everything with _GNU_SOURCE (CPU_SET, ...); 6.1's
+# only where a framework file asks for it.
+NX_FW_FLAGS += $(if $(filter -D_GNU_SOURCE%,$(CFLAGS)),,-D_GNU_SOURCE)
 
 NX_CFLAGS = $(CFLAGS) $(NX_FW_FLAGS) -I$(NX_TOP)/include
 

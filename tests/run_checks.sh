@@ -4,7 +4,8 @@
 # `make check`: the project's own tests, each reported as one TAP line,
 # closing with "N passed, N failed".
 #
-#   build      the suite against the pinned Debian kernel tree
+#   build      the suite against the pinned Debian kernel tree, and
+#              against the 6.1 one (make SERIES=6.1)
 #   unit       C unit tests of lib/ (kselftest harness), no KVM needed
 #   bats       the runner's argument handling, state save/restore, results
 #   lint       shellcheck and the kernel's checkpatch.pl
@@ -94,6 +95,7 @@ canary() {
 
 check prerequisites scripts/install_deps.sh check
 check build make -s all
+check "build (6.1 framework)" make -s SERIES=6.1
 sub_suite unit make -s unit-run
 sub_suite bats bats --tap tests/bats
 check lint lint

@@ -42,7 +42,10 @@
 /* Bounded waits that assert that nothing happens. */
 #define QUIET_WAIT_MS		1000
 #define QUIET_PERIOD_MS		20
+/* 6.12: a vhost task of this process, its comm cut to 15 characters. */
 #define WORKER_COMM		"kvm-nx-lpage-re"
+/* 6.1: a kthread named after the process that created the VM. */
+#define WORKER_KTHREAD		"kvm-nx-lpage-recovery-%d"
 #define WORKER_DEADLINE_MS	5000
 #define MAX_RECS		(1 << 16)
 
@@ -65,10 +68,17 @@ enum {
 /*
  * The pass function is inlined into the worker in Debian's 6.12 kvm.ko:
  * then a worker run that zaps is the pass (the other runs only sleep).
+ * Debian's 6.1 kvm.ko inlines kvm_recover_nx_lpages() into a worker that
+ * loops until the VM goes, so there a pass is the worker's SRCU read-side
+ * section: the pass is the only place where it takes kvm->srcu.
  */
 static const char *const pass_syms[] = {
 	"kvm_recover_nx_huge_pages", "kvm_recover_nx_lpages",
-	"kvm_nx_huge_page_recovery_worker", NULL
+	"kvm_nx_huge_page_recovery_worker", "__srcu_read_lock", NULL
+};
+static const char *const pass_ret_syms[] = {
+	"kvm_recover_nx_huge_pages", "kvm_recover_nx_lpages",
+	"kvm_nx_huge_page_recovery_worker", "__srcu_read_unlock", NULL
 };
 static const char *const zap_syms[] = {
 	"kvm_tdp_mmu_zap_sp", "kvm_tdp_mmu_zap_possible_nx_huge_page", NULL
@@ -86,7 +96,7 @@ static const char *const yield_read_syms[] = {
 
 static struct nx_probe probes[NR_PROBES] = {
 	[P_PASS] = { "pass", false, pass_syms, true },
-	[P_PASS_RET] = { "pass_ret", true, pass_syms, true },
+	[P_PASS_RET] = { "pass_ret", true, pass_ret_syms, true },
 	[P_ZAP] = { "zap", false, zap_syms },
 	[P_ZAP_LEGACY] = { "zap_legacy", false, legacy_zap_syms },
 	[P_FLUSH] = { "flush", false, flush_syms, true },
@@ -242,16 +252,66 @@ static bool pass_traced(void *arg)
 	return t->passes > 0;
 }
 
-/* Probes on, restricted to the VM's recovery worker. */
-static void trace_worker(void)
+static void pin_task(pid_t pid, int cpu, int ncpus)
 {
-	pid_t worker = nx_find_thread(WORKER_COMM, WORKER_DEADLINE_MS);
+	cpu_set_t set;
+	int i;
 
-	if (!worker)
-		nx_skip("no thread '" WORKER_COMM "*' in this process after the first KVM_RUN (a kernel whose recovery worker is a kthread is not supported)");
-	nx_trace_filter_pid(worker);
-	printf("tracing worker %d: pass %s, zap %s, flush %s, yield %s\n",
-	       worker, probes[P_PASS].sym,
+	CPU_ZERO(&set);
+	for (i = 0; i < ncpus; i++)
+		if (cpu < 0 || i == cpu)
+			CPU_SET(i, &set);
+	TEST_ASSERT(!sched_setaffinity(pid, sizeof(set), &set),
+		    "sched_setaffinity(%d, CPU %d): %s", pid, cpu,
+		    strerror(errno));
+}
+
+static void pin_self(int cpu, int ncpus)
+{
+	pin_task(0, cpu, ncpus);
+}
+
+struct worker {
+	char kthread_name[64];
+	pid_t pid;
+	bool kthread;
+};
+
+static bool worker_present(void *arg)
+{
+	struct worker *w = arg;
+
+	w->pid = nx_find_thread(WORKER_COMM, 0);
+	if (!w->pid) {
+		w->pid = nx_find_kthread(w->kthread_name, 0);
+		w->kthread = w->pid;
+	}
+	return w->pid;
+}
+
+/*
+ * Probes on, restricted to the VM's recovery worker, which must run on
+ * @cpu.  A 6.12 worker, created by the first KVM_RUN, inherited it from
+ * the thread that ran it; a 6.1 kthread, created with the VM, may run
+ * anywhere and is moved there.
+ */
+static void trace_worker(int cpu)
+{
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct worker w = { 0 };
+
+	snprintf(w.kthread_name, sizeof(w.kthread_name), WORKER_KTHREAD,
+		 getpid());
+	nx_poll_until(worker_present, &w, WORKER_DEADLINE_MS, 1000, NULL);
+	if (!w.pid)
+		nx_skip("no NX recovery worker: neither a thread '" WORKER_COMM "*' of this process nor a kthread '%s'",
+			w.kthread_name);
+	if (w.kthread)
+		pin_task(w.pid, cpu, ncpus);
+	nx_trace_filter_pid(w.pid);
+	printf("tracing worker %d (%s, CPU %d): pass %s, zap %s, flush %s, yield %s\n",
+	       w.pid, w.kthread ? w.kthread_name : "thread of this process",
+	       cpu, probes[P_PASS].sym,
 	       probes[P_ZAP].sym ? probes[P_ZAP].sym : probes[P_ZAP_LEGACY].sym,
 	       probes[P_FLUSH].sym, probes[P_YIELD].sym);
 }
@@ -414,19 +474,6 @@ static void expect_idle_passes_quiet(struct nx_vm *v)
 	nx_vm_expect(v, "recovery passes with nothing split");
 }
 
-static void pin_self(int cpu, int ncpus)
-{
-	cpu_set_t set;
-	int i;
-
-	CPU_ZERO(&set);
-	for (i = 0; i < ncpus; i++)
-		if (cpu < 0 || i == cpu)
-			CPU_SET(i, &set);
-	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set),
-		    "sched_setaffinity(CPU %d): %s", cpu, strerror(errno));
-}
-
 static void run_flush_counts(const struct nx_case *c)
 {
 	int ncpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -440,7 +487,7 @@ static void run_flush_counts(const struct nx_case *c)
 	pin_self(ncpus - 1, ncpus);
 	split_vm(&v, NR_FLUSH_REGIONS);
 	pin_self(0, ncpus);
-	trace_worker();
+	trace_worker(ncpus - 1);
 	nx_vm_read_all(&v);
 	nx_vm_exec(&v, 0);
 	/* One zap: it may be followed by a yield, so this is not retried. */
@@ -653,12 +700,31 @@ static void report_pass(const struct pass_trace *t, int attempt)
 	       t->end_us - t->start_us, t->hold_max_us);
 }
 
+/*
+ * The pass yields only when the scheduler asks during it.  Zapping a page
+ * table costs about what it maps: on an MMU that zaps and faults on a split
+ * (6.1) each table maps one page and the whole pass takes a few ms, too
+ * short to be asked.  Mapping 128 pages in each makes it tens of ms, many
+ * scheduler ticks.
+ */
+static void fill_timed(struct nx_vm *v, int attempt)
+{
+	uint64_t t0 = nx_now_us();
+
+	if (v->split_4k == NX_PTES_PER_2M)
+		return;
+	nx_vm_fill_split(v);
+	if (attempt == 1)
+		nx_metric("fill_ms", (nx_now_us() - t0) / 1000.0, "ms");
+}
+
 /* One big pass under load; the model accounts for what it did. */
 static void ordering_attempt(struct nx_vm *v, struct load *l,
 			     struct pass_trace *t, int attempt)
 {
 	if (attempt > 1)
 		nx_vm_exec_all(v);
+	fill_timed(v, attempt);
 	load_start(l);
 	traced_pass(v->vm, t);
 	load_stop(l, t->end_us);
@@ -694,7 +760,7 @@ static void run_flush_before_yield(const struct nx_case *c)
 	pin_self(l.worker_cpu, ncpus);
 	split_vm(&v, NR_ORDER_REGIONS);
 	pin_self(-1, ncpus);
-	trace_worker();
+	trace_worker(l.worker_cpu);
 	load_init(&v, &l);
 	nx_vm_read_all(&v);
 	nx_vm_exec_all(&v);
