@@ -850,7 +850,7 @@ static void run_faults_beside_pass(const struct nx_case *c)
 	split_vm(&v, NR_ORDER_REGIONS);
 	/* This thread stays off the worker's CPU too. */
 	pin_self(l.other_cpu, ncpus);
-	trace_worker();
+	trace_worker(l.worker_cpu);
 	load_init(&v, &l);
 	nx_vm_read_all(&v);
 	nx_vm_exec_all(&v);
