@@ -12,8 +12,8 @@
 #   --full      build every KVM selftest (make -C tools/testing/selftests
 #               TARGETS=kvm), install them with kselftest's install and list
 #               them with run_kselftest.sh
-#   --no-build  install and uninstall only, for a tree the suite does not
-#               compile against yet
+#   --no-build  install, registration and uninstall only, for a tree the
+#               suite does not compile against yet
 # Prints the wall time of each step.  DEST is removed when all went well.
 set -euo pipefail
 
@@ -46,6 +46,11 @@ timed() {
 	t0=$(date +%s%N)
 	"$@"
 	echo "time $name: $((($(date +%s%N) - t0) / 1000000)) ms"
+}
+
+# quiet CMD...: CMD without its stdout.
+quiet() {
+	"$@" >/dev/null
 }
 
 # What building the KVM selftests reads: tools/, the exported headers
@@ -130,8 +135,8 @@ check_registered() {
 check_kselftest_install() {
 	local ksft=$dest.ksft t
 	rm -rf "$ksft"
-	timed "kselftest install" make -s -C "$sel" TARGETS=kvm install \
-		INSTALL_PATH="$ksft" >/dev/null
+	timed "kselftest install" quiet make -s -C "$sel" TARGETS=kvm install \
+		INSTALL_PATH="$ksft"
 	for t in "${tests[@]}"; do
 		[ -x "$ksft/kvm/$t" ] || fail "kselftest install lacks kvm/$t"
 		"$ksft/run_kselftest.sh" --list | grep -qx "kvm:$t" ||
@@ -151,7 +156,7 @@ check_removed() {
 	git -C "$dest" status --porcelain
 	# The tree's own build products go with the tree's own clean (the
 	# suite's fragment is no longer read, so this removes nothing of ours).
-	timed "tree's make clean" make -s -C "$kvm" clean >/dev/null
+	timed "tree's make clean" quiet make -s -C "$kvm" clean
 	echo "git status --porcelain after uninstall-tree and make clean:"
 	git -C "$dest" status --porcelain
 	[ -z "$(git -C "$dest" status --porcelain)" ] || fail "git status is not clean"
@@ -176,6 +181,9 @@ full)
 	check_built
 	check_registered
 	check_kselftest_install
+	;;
+none)
+	check_registered
 	;;
 esac
 check_removed

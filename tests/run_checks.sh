@@ -5,6 +5,9 @@
 # closing with "N passed, N failed".
 #
 #   build      the suite against the pinned Debian kernel tree
+#   install-tree  the suite installed into a copy of the 6.12 and 6.1 trees,
+#              built there by the tree's make, then removed, the copy's git
+#              status clean (tests/install_tree_check.sh)
 #   unit       C unit tests of lib/ (kselftest harness), no KVM needed
 #   bats       the runner's argument handling, state save/restore, results
 #   lint       shellcheck and the kernel's checkpatch.pl
@@ -94,6 +97,18 @@ canary() {
 
 check prerequisites scripts/install_deps.sh check
 check build make -s all
+check "install-tree (6.12 tree)" tests/install_tree_check.sh "$ksrc" "$out/tree-6.12"
+# The 6.1 tree: the suite builds against it once port61 is merged; until
+# then install, registration and uninstall only (--no-build).  The 6.1 pin
+# comes from versions.env when it has one.
+tree61() {
+	local kver=${NX_61_KVER:-6.1.192} deb=${NX_61_DEB_VERSION:-6.1.192-2}
+	local t=$top/.cache/linux-$kver
+
+	scripts/prepare_ksrc.sh "$top/.cache" 6.1 "$deb" "$t/.prepared" &&
+		tests/install_tree_check.sh --no-build "$t" "$out/tree-6.1"
+}
+check "install-tree (6.1 tree)" tree61
 sub_suite unit make -s unit-run
 sub_suite bats bats --tap tests/bats
 check lint lint
