@@ -3,6 +3,8 @@
 # make                 build the suite (static binaries in build/)
 # make SERIES=6.1      ... against Debian's 6.1 framework, into build/6.1/
 # make KSRC=/path      ... against that kernel tree's KVM selftest framework
+# make KSRC=/path install-tree    put the suite into that tree's KVM selftests
+# make KSRC=/path uninstall-tree  ... and take it out again
 # make check           the project's own tests (see README.md)
 #
 # Without KSRC, Debian's linux-source package of SERIES (6.12 by default)
@@ -12,6 +14,8 @@
 
 include versions.env
 
+# Only a tree the user names is ever modified.
+NX_USER_KSRC := $(KSRC)
 TOP := $(CURDIR)
 CACHE ?= $(TOP)/.cache
 SERIES ?= 6.12
@@ -90,6 +94,12 @@ $(BUILD)/unit/test_harness: lib/nx_harness.c lib/nx_params.c lib/nx_poll.c \
 $(BUILD)/unit/%: tests/unit/%.c $(wildcard include/*.h tests/unit/*.h) | $(KSRC_DEP)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(UNIT_CFLAGS) $(filter %.c,$^) -o $@
+
+# See scripts/install_tree.sh and mk/tree.mk.
+.PHONY: install-tree uninstall-tree
+install-tree uninstall-tree:
+	$(if $(NX_USER_KSRC),,$(error $@ needs KSRC=/path/to/linux))
+	scripts/install_tree.sh $(@:-tree=) $(KSRC)
 
 check:
 	tests/run_checks.sh
