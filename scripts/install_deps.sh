@@ -9,7 +9,8 @@ set -euo pipefail
 
 suite=(gcc:gcc make:make qemu-system-x86_64:qemu-system-x86 cpio:cpio
 	xz:xz-utils perl:perl)
-check=(bats:bats shellcheck:shellcheck python3:python3 patch:patch)
+check=(bats:bats shellcheck:shellcheck python3:python3 patch:patch git:git
+	rsync:rsync)
 
 want=("${suite[@]}")
 case ${1:-suite} in

@@ -297,19 +297,19 @@ static bool parse_opt(int opt, const char *arg)
 {
 	switch (opt) {
 	case 'v':
-		nr_vcpus = atoi_positive("Number of stress vCPUs", arg);
+		nr_vcpus = nx_atoi_positive("Number of stress vCPUs", arg);
 		return true;
 	case 'n':
-		nr_regions = atoi_positive("Number of 2M regions", arg);
+		nr_regions = nx_atoi_positive("Number of 2M regions", arg);
 		return true;
 	case 'd':
-		run_ms = atoi_positive("Stress duration (ms)", arg);
+		run_ms = nx_atoi_positive("Stress duration (ms)", arg);
 		return true;
 	case 'p':
-		period_ms = atoi_positive("Recovery period (ms)", arg);
+		period_ms = nx_atoi_positive("Recovery period (ms)", arg);
 		return true;
 	case 'R':
-		ratio = atoi_positive("Recovery ratio", arg);
+		ratio = nx_atoi_positive("Recovery ratio", arg);
 		return true;
 	}
 	return false;
