@@ -96,11 +96,18 @@ need_value() {
 	fi
 }
 
+# An empty item in a comma list is a usage error.
+check_list() {
+	case $2 in
+	,* | *,,* | *,) usage_error "$1 $2: empty item in the list" ;;
+	esac
+}
+
 # --kernel VALUE: a bzImage path, or a list of debian:SPEC.
 add_kernel() {
 	local spec
 	case $1 in
-	debian:*) ;;
+	debian:*) check_list --kernel "$1" ;;
 	*) NX_KERNEL=$1; return 0 ;;
 	esac
 	for spec in ${1//,/ }; do
@@ -115,6 +122,7 @@ add_kernel() {
 # --mmu VALUE: a list of MMU modes.
 add_mmu() {
 	local m
+	check_list --mmu "$1"
 	for m in ${1//,/ }; do
 		case $m in
 		tdp | legacy | shadow) ;;

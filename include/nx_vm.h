@@ -15,6 +15,8 @@
 #include "nx_guest.h"
 
 #define NX_PTES_PER_2M	512
+/* The shadow MMU maps the aligned group of this many PTEs around a fault. */
+#define NX_PTE_PREFETCH	8
 #define NX_MAX_REGIONS	1024
 
 enum nx_region_state {
@@ -36,7 +38,8 @@ struct nx_vm {
 	struct nx_regions r;
 	bool nx_on;		/* the mitigation applies to this VM */
 	struct nx_counts want;	/* what the counters must read now */
-	int split_4k;		/* 4K mappings an in-place split leaves; 0: not seen */
+	int split_4k;		/* 4K mappings a split leaves; 0: not seen */
+	int fault_4k;		/* 4K mappings a 4K fault leaves; 0: not seen */
 	unsigned long next_seq;
 	struct nx_region_model model[NX_MAX_REGIONS];
 };

@@ -76,21 +76,33 @@ void nx_vm_expect_eventually(struct nx_vm *v, const char *step)
 }
 
 /*
- * 4K mappings an in-place split leaves: the TDP MMU splits the huge mapping
- * (all 512 pages stay mapped), the shadow MMU zaps it and maps only the
- * faulting page.  Learnt from the first split, then held to exactly.
+ * 4K mappings an execute leaves, learnt the first time, then held to
+ * exactly.  The TDP MMU maps the faulting page alone, or splits a 2M
+ * mapping in place (all 512 stay).  The shadow MMU (mmu=legacy and
+ * mmu=shadow) zaps the 2M mapping, then maps the faulting page and
+ * prefetches the rest of its aligned group of NX_PTE_PREFETCH.
  */
-static int nx_vm_learn_split_4k(struct nx_vm *v)
+static int nx_vm_learn_4k(struct nx_vm *v, const char *what, bool was_huge)
 {
 	int64_t delta = nx_vm_stat(v->vm, pages_4k) - v->want.pages_4k;
+	enum nx_mmu mmu = nx_mmu_mode();
+	bool ok;
 
 	/* No split at all: nx_vm_expect() reports every counter. */
 	if (nx_vm_stat(v->vm, nx_lpage_splits) != v->want.nx_lpage_splits + 1)
 		return 1;
-	TEST_ASSERT(delta == 1 || delta == NX_PTES_PER_2M,
-		    "first NX split: expected pages_4k to grow by 1 (zap and fault) or %d (split in place), got %ld",
-		    NX_PTES_PER_2M, delta);
-	printf("an NX split of a 2M mapping leaves %ld 4K mappings\n", delta);
+	if (mmu == NX_MMU_TDP)
+		ok = delta == 1 || (was_huge && delta == NX_PTES_PER_2M);
+	else
+		ok = delta == NX_PTE_PREFETCH;
+	TEST_ASSERT(ok,
+		    "%s (%s): expected pages_4k to grow by %s, got %ld",
+		    what, nx_mmu_name(mmu),
+		    mmu != NX_MMU_TDP ? "8 (fault and prefetch)" :
+		    was_huge ? "1 (zap and fault) or 512 (split in place)" :
+		    "1", delta);
+	printf("%s (%s) leaves %ld 4K mappings\n", what, nx_mmu_name(mmu),
+	       delta);
 	return delta;
 }
 
@@ -128,11 +140,13 @@ void nx_vm_exec(struct nx_vm *v, int i)
 		m->state = NX_HUGE;
 		v->want.pages_2m++;
 	} else if (v->nx_on && m->state == NX_UNMAPPED) {
-		/* Faulted straight in at 4K: one page under an NX table. */
-		nx_vm_split(v, m, 1);
+		/* Faulted straight in at 4K, under an NX page table. */
+		if (!v->fault_4k)
+			v->fault_4k = nx_vm_learn_4k(v, "first execute of an unmapped region", false);
+		nx_vm_split(v, m, v->fault_4k);
 	} else if (v->nx_on && m->state == NX_HUGE) {
 		if (!v->split_4k)
-			v->split_4k = nx_vm_learn_split_4k(v);
+			v->split_4k = nx_vm_learn_4k(v, "first NX split", true);
 		v->want.pages_2m--;
 		nx_vm_split(v, m, v->split_4k);
 	}
@@ -233,6 +247,7 @@ double nx_vm_zapped_all(struct nx_vm *v, bool nx_on, const char *why)
 		memset(&v->model[i], 0, sizeof(v->model[i]));
 	v->nx_on = nx_on;
 	v->split_4k = 0;
+	v->fault_4k = 0;
 	nx_guest_warm_up(v->vcpu, &v->r);
 	nx_vm_baseline(v);
 	return res.elapsed_us / 1000.0;
