@@ -31,7 +31,7 @@ child=
 # case changed) before this script goes, instead of after the case ends.
 stop() {
 	[ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"
-	rm -f "$out" "$perf_out" "$rc_file"
+	rm -f "$out" "$perf_out" "$perf_out.log" "$rc_file"
 	exit 130
 }
 trap stop INT TERM HUP
@@ -48,15 +48,17 @@ while read -r bin name; do
 		echo "ok $i $name # SKIP $NX_SKIP_ALL"
 		continue
 	fi
-	rm -f "$perf_out" "$rc_file"
+	rm -f "$perf_out" "$perf_out.log" "$rc_file"
 	if [ -n "${NX_PERF_CMD:-}" ]; then
 		# perf stat exits 0 when its command dies of a signal: the
-		# case's own status goes through a file.
+		# case's own status goes through a file.  perf's warnings go
+		# with its counts, not into the case's output.
 		# shellcheck disable=SC2016 # the inner sh expands them
 		timeout -s KILL $((timeout_s + 30)) "$NX_PERF_CMD" stat \
 			-e 'kvm:*' -e 'kvmmmu:*' -o "$perf_out" -- \
-			/bin/sh -c '"$@"; echo $? >"$0"' "$rc_file" \
-			"$bin" -t "$timeout_s" -r "$name" >"$out" 2>&1 </dev/null &
+			/bin/sh -c 'o=$1 r=$2; shift 2; "$@" >"$o" 2>&1; echo $? >"$r"' \
+			sh "$out" "$rc_file" "$bin" -t "$timeout_s" -r "$name" \
+			>"$perf_out.log" 2>&1 </dev/null &
 	else
 		timeout -s KILL $((timeout_s + 30)) "$bin" -t "$timeout_s" \
 			-r "$name" >"$out" 2>&1 </dev/null &
@@ -72,7 +74,7 @@ while read -r bin name; do
 	# newline, or the result line below would be glued onto it.
 	awk '{ print "# " $0 }' "$out"
 	if [ -n "${NX_PERF_CMD:-}" ] && [ -s "$perf_out" ]; then
-		sed "s|^|# nx_perf: $name |" "$perf_out"
+		cat "$perf_out" "$perf_out.log" | sed "s|^|# nx_perf: $name |"
 	elif [ -n "${NX_PERF_CMD:-}${NX_PERF_SKIP:-}" ]; then
 		echo "# nx_perf: $name SKIP ${NX_PERF_SKIP:-perf stat wrote no counts}"
 	fi
@@ -84,4 +86,4 @@ while read -r bin name; do
 	*) echo "not ok $i $name # ${reason:-exit $rc}" ;;
 	esac
 done <"$catalogue"
-rm -f "$out" "$perf_out" "$rc_file"
+rm -f "$out" "$perf_out" "$perf_out.log" "$rc_file"

@@ -356,6 +356,7 @@ ok 2 fake.b.fail # SKIP mmu=shadow: insmod kvm_amd.ko npt=0 failed"
 			shift
 		done
 		shift
+		echo "libtraceevent: a warning" >&2
 		"$@"
 		printf '%s\n' " Performance counter stats" "   7   kvm:kvm_exit" >"$out"
 		exit 0
@@ -367,6 +368,9 @@ ok 2 fake.b.fail # SKIP mmu=shadow: insmod kvm_amd.ko npt=0 failed"
 		capture "$NX_TOP/scripts/run_cases.sh" "$BATS_TEST_TMPDIR/cases.txt" 5
 	assert_has_line "# nx_perf: fake.a.pass  Performance counter stats"
 	assert_has_line "# nx_perf: fake.a.pass    7   kvm:kvm_exit"
+	# perf's own warnings go with the counts, not into the case's output.
+	assert_has_line "# nx_perf: fake.a.pass libtraceevent: a warning"
+	[[ $output != *$'\n# libtraceevent'* ]] || flunk "perf's stderr in the case output:" "$output"
 	assert_has_line "ok 1 fake.a.pass"
 	assert_has_line "not ok 2 fake.a.crash # exit 139"
 	# Without counts, each case says why.
