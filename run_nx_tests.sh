@@ -446,20 +446,32 @@ run_kernel() {
 }
 
 run_vm() {
-	local sel=$1 top='' spec rc ncells
+	local sel=$1 top='' spec rc ncells t0 n m
 	local -a specs=("${NX_KERNEL_SPECS[@]}") NX_CELL_RC=() NX_CELLS=()
 	[ ${#specs[@]} -gt 0 ] || specs=("")
 	ncells=$((${#specs[@]} * (${#NX_MMU_MODES[@]} > 1 ? ${#NX_MMU_MODES[@]} : 1)))
 	if [ $ncells -gt 1 ]; then
 		top=$(new_results_dir matrix) || return 125
 	fi
+	t0=$(date +%s%N)
 	for spec in "${specs[@]}"; do
+		n=${#NX_CELLS[@]}
 		run_kernel "$spec" "$sel" "$top"
 		rc=$?
 		[ $rc = 0 ] || NX_CELL_RC+=("$rc")
+		# A kernel that did not boot: its cells show as not run.
+		if [ ${#NX_CELLS[@]} = "$n" ]; then
+			for m in "${NX_MMU_MODES[@]:-tdp}"; do
+				NX_CELLS+=("${spec:-kernel}/$m=/nonexistent")
+			done
+		fi
 	done
 	if [ -n "$top" ]; then
-		"$NX_TOP/scripts/matrix_table.sh" "${NX_CELLS[@]}" >"$top/matrix.txt"
+		{
+			"$NX_TOP/scripts/matrix_table.sh" "${NX_CELLS[@]}"
+			echo "matrix wall time: $(nx_seconds_between "$t0" "$(date +%s%N)") s" \
+				"(${#specs[@]} boots, ${#NX_CELLS[@]} cells)"
+		} >"$top/matrix.txt"
 		echo "nx: matrix (kernel/mmu), results in $top"
 		cat "$top/matrix.txt"
 	fi
