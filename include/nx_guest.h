@@ -23,10 +23,13 @@
 #define NX_REGIONS_GPA		(4UL << 30)
 #define NX_REGIONS_SLOT		10
 #define NX_RET_OPCODE		0xc3
+/* Evenly spaced from the region's first page, which execution maps. */
+#define NX_GUEST_FILL_PAGES	128
 
 enum nx_guest_op {
 	NX_GUEST_READ = 1,
 	NX_GUEST_EXEC,
+	NX_GUEST_READ_PAGES,	/* read NX_GUEST_FILL_PAGES 4K pages of it */
 };
 
 struct nx_regions {

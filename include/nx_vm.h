@@ -23,7 +23,12 @@ enum nx_region_state {
 	NX_UNMAPPED,
 	NX_HUGE,	/* one 2M mapping */
 	NX_SPLIT,	/* 4K mappings under an NX-accounted page table */
-	NX_4K_UNACCOUNTED, /* 4K mappings recovery left (dirty logging) */
+	/*
+	 * 4K mappings not under an NX-accounted table: recovery unaccounted
+	 * them (dirty logging, 6.2+), or a fault in a dirty-logged slot
+	 * mapped them (dirty logging caps it at 4K before the NX check).
+	 */
+	NX_4K_UNACCOUNTED,
 };
 
 struct nx_region_model {
@@ -37,6 +42,7 @@ struct nx_vm {
 	struct kvm_vcpu *vcpu;
 	struct nx_regions r;
 	bool nx_on;		/* the mitigation applies to this VM */
+	bool dirty_log;		/* the regions' slot logs dirty pages */
 	struct nx_counts want;	/* what the counters must read now */
 	int split_4k;		/* 4K mappings a split leaves; 0: not seen */
 	int fault_4k;		/* 4K mappings a 4K fault leaves; 0: not seen */
@@ -59,6 +65,15 @@ void nx_vm_exec(struct nx_vm *v, int i);
 void nx_vm_read_all(struct nx_vm *v);
 void nx_vm_exec_all(struct nx_vm *v);
 
+/*
+ * Read NX_GUEST_FILL_PAGES 4K pages of each split region that maps only
+ * the page its execution faulted in, so that its NX page table maps that
+ * many.  An MMU that zaps and faults on a split (Debian 6.1's TDP MMU)
+ * leaves one page per table, which makes a zap much cheaper than after an
+ * in-place split (512 pages): tests that need long passes call this.
+ */
+void nx_vm_fill_split(struct nx_vm *v);
+
 /* Assert the counters equal v->want; @step names what just happened. */
 void nx_vm_expect(struct nx_vm *v, const char *step);
 
@@ -75,6 +90,12 @@ void nx_vm_recovered(struct nx_vm *v, int n);
 void nx_vm_unaccounted(struct nx_vm *v, int n);
 /* Regions whose 4K mappings KVM zapped (dirty logging turned off). */
 void nx_vm_collapsed(struct nx_vm *v);
+
+/*
+ * Turn dirty logging of the regions' slot on or off and check the
+ * counters: turning it off zaps the 4K mappings that can be huge again.
+ */
+void nx_vm_set_dirty_log(struct nx_vm *v, bool on);
 
 /*
  * KVM zapped every mapping (kvm.nx_huge_pages toggled): wait for the

@@ -15,16 +15,27 @@ static void nx_guest_call(uint64_t gva)
 	((void (*)(void))gva)();
 }
 
+static void nx_guest_read_pages(uint64_t gva)
+{
+	uint64_t off;
+
+	for (off = 0; off < NX_REGION_SIZE;
+	     off += NX_REGION_SIZE / NX_GUEST_FILL_PAGES)
+		READ_ONCE(*(uint64_t *)(gva + off));
+}
+
 void nx_guest_main(void)
 {
 	GUEST_SYNC(0);
 	for (;;) {
 		if (nx_cmd.op == NX_GUEST_READ)
 			READ_ONCE(*(uint64_t *)nx_cmd.gva);
+		else if (nx_cmd.op == NX_GUEST_READ_PAGES)
+			nx_guest_read_pages(nx_cmd.gva);
 		else if (nx_cmd.op == NX_GUEST_EXEC)
 			nx_guest_call(nx_cmd.gva);
 		else
-			GUEST_FAIL("unknown op %lu", nx_cmd.op);
+			nx_guest_fail_u64("unknown op", nx_cmd.op);
 		GUEST_SYNC(nx_cmd.op);
 	}
 }
@@ -76,7 +87,7 @@ static void nx_guest_expect_sync(struct kvm_vcpu *vcpu, uint64_t stage)
 			    stage, uc.args[1]);
 		break;
 	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
+		nx_report_guest_assert(uc);
 		break;
 	default:
 		TEST_FAIL("guest step: expected UCALL_SYNC, got exit reason %u (%s)",

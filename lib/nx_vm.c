@@ -115,6 +115,17 @@ static void nx_vm_split(struct nx_vm *v, struct nx_region_model *m, int pages)
 	v->want.nx_lpage_splits++;
 }
 
+/*
+ * A fault in a dirty-logged slot maps the one page at 4K and, since no huge
+ * page was possible, is no NX split.
+ */
+static void nx_vm_map_4k(struct nx_vm *v, struct nx_region_model *m)
+{
+	m->state = NX_4K_UNACCOUNTED;
+	m->pages_4k = 1;
+	v->want.pages_4k++;
+}
+
 void nx_vm_read(struct nx_vm *v, int i)
 {
 	struct nx_region_model *m = &v->model[i];
@@ -122,7 +133,9 @@ void nx_vm_read(struct nx_vm *v, int i)
 
 	nx_guest_do(v->vcpu, &v->r, NX_GUEST_READ, i);
 	/* A read maps an unmapped region 2M; a mapped one stays as it is. */
-	if (m->state == NX_UNMAPPED) {
+	if (m->state == NX_UNMAPPED && v->dirty_log) {
+		nx_vm_map_4k(v, m);
+	} else if (m->state == NX_UNMAPPED) {
 		m->state = NX_HUGE;
 		v->want.pages_2m++;
 	}
@@ -136,7 +149,9 @@ void nx_vm_exec(struct nx_vm *v, int i)
 	char step[64];
 
 	nx_guest_do(v->vcpu, &v->r, NX_GUEST_EXEC, i);
-	if (!v->nx_on && m->state == NX_UNMAPPED) {
+	if (m->state == NX_UNMAPPED && v->dirty_log) {
+		nx_vm_map_4k(v, m);
+	} else if (!v->nx_on && m->state == NX_UNMAPPED) {
 		m->state = NX_HUGE;
 		v->want.pages_2m++;
 	} else if (v->nx_on && m->state == NX_UNMAPPED) {
@@ -169,6 +184,22 @@ void nx_vm_exec_all(struct nx_vm *v)
 
 	for (i = 0; i < v->r.nr; i++)
 		nx_vm_exec(v, i);
+}
+
+void nx_vm_fill_split(struct nx_vm *v)
+{
+	struct nx_region_model *m;
+	int i;
+
+	for (i = 0; i < v->r.nr; i++) {
+		m = &v->model[i];
+		if (m->state != NX_SPLIT || m->pages_4k != 1)
+			continue;
+		nx_guest_do(v->vcpu, &v->r, NX_GUEST_READ_PAGES, i);
+		v->want.pages_4k += NX_GUEST_FILL_PAGES - 1;
+		m->pages_4k = NX_GUEST_FILL_PAGES;
+	}
+	nx_vm_expect(v, "reading every 4K page of the split regions");
 }
 
 /* The oldest split region, as KVM's FIFO of NX pages would give it. */
@@ -221,6 +252,17 @@ void nx_vm_collapsed(struct nx_vm *v)
 		m->state = NX_UNMAPPED;
 		m->pages_4k = 0;
 	}
+}
+
+void nx_vm_set_dirty_log(struct nx_vm *v, bool on)
+{
+	vm_mem_region_set_flags(v->vm, NX_REGIONS_SLOT,
+				on ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+	v->dirty_log = on;
+	if (!on)
+		nx_vm_collapsed(v);
+	nx_vm_expect(v, on ? "turning dirty logging on" :
+		     "turning dirty logging off");
 }
 
 static bool nx_vm_all_zero(void *arg)

@@ -11,7 +11,8 @@ set -euo pipefail
 
 suite=(gcc:gcc make:make qemu-system-x86_64:qemu-system-x86 cpio:cpio
 	xz:xz-utils perl:perl)
-check=(bats:bats shellcheck:shellcheck python3:python3 patch:patch)
+check=(bats:bats shellcheck:shellcheck python3:python3 patch:patch git:git
+	rsync:rsync)
 # linux-perf's Depends (6.1.192-2), without perl and python3 themselves.
 perf_libs=(libbabeltrace1 libcap2 libdw1 libelf1 liblzma5 libnuma1 libopencsd1
 	libperl5.36 libpython3.11 libslang2 libunwind8 libzstd1 zlib1g)

@@ -4,7 +4,11 @@
 # `make check`: the project's own tests, each reported as one TAP line,
 # closing with "N passed, N failed".
 #
-#   build      the suite against the pinned Debian kernel tree
+#   build      the suite against the pinned Debian kernel tree, and
+#              against the 6.1 one (make SERIES=6.1)
+#   install-tree  the suite installed into a copy of the 6.12 and 6.1 trees,
+#              built there by the tree's make, then removed, the copy's git
+#              status clean (tests/install_tree_check.sh)
 #   unit       C unit tests of lib/ (kselftest harness), no KVM needed
 #   bats       the runner's argument handling, state save/restore, results
 #   lint       shellcheck and the kernel's checkpatch.pl
@@ -97,6 +101,11 @@ canary() {
 
 check prerequisites scripts/install_deps.sh check
 check build make -s all
+check "build (6.1 framework)" make -s SERIES=6.1
+check "install-tree (6.12 tree)" tests/install_tree_check.sh "$ksrc" "$out/tree-6.12"
+# make SERIES=6.1 above prepared the 6.1 tree.
+check "install-tree (6.1 tree)" tests/install_tree_check.sh \
+	"$top/.cache/linux-$NX_61_KVER" "$out/tree-6.1"
 sub_suite unit make -s unit-run
 sub_suite bats bats --tap tests/bats
 check lint lint

@@ -110,10 +110,10 @@ static bool parse_opt(int opt, const char *arg)
 {
 	switch (opt) {
 	case 'n':
-		nr_regions = atoi_positive("Number of 2M regions", arg);
+		nr_regions = nx_atoi_positive("Number of 2M regions", arg);
 		return true;
 	case 'p':
-		period_ms = atoi_positive("Recovery period (ms)", arg);
+		period_ms = nx_atoi_positive("Recovery period (ms)", arg);
 		return true;
 	}
 	return false;
