@@ -35,6 +35,12 @@ struct nx_region_model {
 	enum nx_region_state state;
 	int pages_4k;		/* 4K mappings while split */
 	unsigned long split_seq;	/* order of splits: recovery is FIFO */
+	/*
+	 * Before 6.2 a page table the shadow MMU left under the 2M entry
+	 * (its collapse after dirty logging zaps only the 4K leaves) forces
+	 * every later fault in the region to 4K.
+	 */
+	bool table_left;
 };
 
 struct nx_vm {
