@@ -121,8 +121,8 @@ suite() {
 suite
 
 # A slice of the matrix that fits CI: the split tests in two more MMU modes
-# (one VM boot, KVM reloaded in between), with perf counts; and, when the
-# 6.1 build exists (make SERIES=6.1, port61), the same tests on 6.1.
+# (one VM boot, KVM reloaded in between), with perf counts; and the same
+# tests on Debian's 6.1 with the 6.1 build ("build (6.1 framework)" above).
 matrix_slice() {
 	local dir=$out/matrix f rc=0
 	rm -rf "$dir"
@@ -131,11 +131,12 @@ matrix_slice() {
 	for f in "$dir"/*/*/*/perf/nx_split_recovery.hugetlb_2m.split_and_recover.txt; do
 		grep -q 'kvmmmu:' "$f" || { echo "no kvmmmu counts in $f"; rc=1; }
 	done
-	if make -s SERIES=6.1 all && compgen -G "build/6.1/*_test" >/dev/null; then
+	if compgen -G "build/6.1/*_test" >/dev/null; then
 		NX_NO_BUILD=1 ./run_nx_tests.sh --results "$dir" --kernel debian:6.1 \
 			--mmu tdp --test 'nx_split_recovery.*' || rc=1
 	else
-		echo "no 6.1 build (make SERIES=6.1): 6.1 not in the slice"
+		echo "no 6.1 build in build/6.1 (make SERIES=6.1)"
+		rc=1
 	fi
 	return $rc
 }
