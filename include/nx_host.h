@@ -59,4 +59,15 @@ bool nx_tdp_mmu_on(void);
 /* Set a KVM module parameter or skip saying why it could not be set. */
 void nx_require_kvm_param(const char *name, const char *val);
 
+/*
+ * The MMU KVM gives guests, fixed when the modules load (run_nx_tests.sh
+ * --mmu): the TDP MMU, the legacy (shadow) MMU over TDP (kvm.tdp_mmu=N),
+ * or shadow paging (kvm_amd.npt=0 / kvm_intel.ept=0, also the shadow MMU).
+ */
+enum nx_mmu { NX_MMU_TDP, NX_MMU_LEGACY, NX_MMU_SHADOW };
+
+enum nx_mmu nx_mmu_mode(void);
+/* "mmu=tdp", "mmu=legacy" or "mmu=shadow", for messages and skip reasons. */
+const char *nx_mmu_name(enum nx_mmu mmu);
+
 #endif /* NX_HOST_H */

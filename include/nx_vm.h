@@ -15,6 +15,8 @@
 #include "nx_guest.h"
 
 #define NX_PTES_PER_2M	512
+/* The shadow MMU maps the aligned group of this many PTEs around a fault. */
+#define NX_PTE_PREFETCH	8
 #define NX_MAX_REGIONS	1024
 /* vCPUs the VM has room for (stacks), the first one included. */
 #define NX_VM_MAX_VCPUS	16
@@ -38,6 +40,12 @@ struct nx_region_model {
 	enum nx_region_state state;
 	int pages_4k;		/* 4K mappings while split */
 	unsigned long split_seq;	/* order of splits: recovery is FIFO */
+	/*
+	 * Before 6.2 a page table the shadow MMU left under the 2M entry
+	 * (its collapse after dirty logging zaps only the 4K leaves) forces
+	 * every later fault in the region to 4K.
+	 */
+	bool table_left;
 };
 
 /*
@@ -64,7 +72,8 @@ struct nx_vm {
 	bool nx_on;		/* the mitigation applies to this VM */
 	bool dirty_log;		/* the regions' slot logs dirty pages */
 	struct nx_counts want;	/* what the counters must read now */
-	int split_4k;		/* 4K mappings an in-place split leaves; 0: not seen */
+	int split_4k;		/* 4K mappings a split leaves; 0: not seen */
+	int fault_4k;		/* 4K mappings a 4K fault leaves; 0: not seen */
 	unsigned long next_seq;
 	struct nx_region_model model[NX_MAX_REGIONS];
 	bool backed_1g;		/* regions lie in host 1G pages */

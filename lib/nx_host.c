@@ -109,3 +109,37 @@ void nx_require_kvm_param(const char *name, const char *val)
 	if (nx_kvm_param_set(name, val))
 		nx_skip("could not set kvm.%s=%s (it is %s)", name, val, buf);
 }
+
+/* A boolean module parameter, @dflt if it is absent (module not loaded). */
+static bool nx_module_bool(const char *rel, bool dflt)
+{
+	char buf[16];
+	bool val;
+
+	if (nx_sysfs_read(rel, buf, sizeof(buf)) || !nx_parse_bool(buf, &val))
+		return dflt;
+	return val;
+}
+
+enum nx_mmu nx_mmu_mode(void)
+{
+	/* Only the vendor module for this CPU is loaded. */
+	if (!nx_module_bool("module/kvm_amd/parameters/npt", true) ||
+	    !nx_module_bool("module/kvm_intel/parameters/ept", true))
+		return NX_MMU_SHADOW;
+	/* 6.3+ read back the TDP MMU in use, 6.1 the one asked for. */
+	return nx_module_bool("module/kvm/parameters/tdp_mmu", true) ?
+	       NX_MMU_TDP : NX_MMU_LEGACY;
+}
+
+const char *nx_mmu_name(enum nx_mmu mmu)
+{
+	switch (mmu) {
+	case NX_MMU_TDP:
+		return "mmu=tdp";
+	case NX_MMU_LEGACY:
+		return "mmu=legacy";
+	default:
+		return "mmu=shadow";
+	}
+}

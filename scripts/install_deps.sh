@@ -4,6 +4,8 @@
 # Install, from Debian's archive, what is missing for a purpose:
 #   suite  build the tests and run them in a QEMU VM (run_nx_tests.sh)
 #   check  the project's own tests as well (make check)
+#   perf   the suite, and the libraries Debian's perf (linux-perf, unpacked
+#          into the VM by run_nx_tests.sh --perf) is linked against
 # Does nothing when everything is there, so it is cheap to call each run.
 set -euo pipefail
 
@@ -11,18 +13,28 @@ suite=(gcc:gcc make:make qemu-system-x86_64:qemu-system-x86 cpio:cpio
 	xz:xz-utils perl:perl)
 check=(bats:bats shellcheck:shellcheck python3:python3 patch:patch git:git
 	rsync:rsync)
+# linux-perf's Depends (6.1.192-2), without perl and python3 themselves.
+perf_libs=(libbabeltrace1 libcap2 libdw1 libelf1 liblzma5 libnuma1 libopencsd1
+	libperl5.36 libpython3.11 libslang2 libunwind8 libzstd1 zlib1g)
 
 want=("${suite[@]}")
 case ${1:-suite} in
 suite) ;;
 check) want+=("${check[@]}") ;;
-*) echo "usage: install_deps.sh [suite|check]" >&2; exit 2 ;;
+perf) ;;
+*) echo "usage: install_deps.sh [suite|check|perf]" >&2; exit 2 ;;
 esac
 
 missing=()
 for pair in "${want[@]}"; do
 	command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 done
+if [ "${1:-suite}" = perf ]; then
+	for pkg in "${perf_libs[@]}"; do
+		[ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] ||
+			missing+=("$pkg")
+	done
+fi
 # Static test binaries need the C library's archive, the NUMA test libnuma's.
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing+=(libc6-dev)
 [ -e /usr/lib/x86_64-linux-gnu/libnuma.a ] || missing+=(libnuma-dev)
