@@ -53,7 +53,7 @@ void nx_require_no_numa_balancing(void);
 /* Bytes of [hva, hva+len) that the host backs with transparent huge pages. */
 uint64_t nx_thp_backed_bytes(const void *hva, uint64_t len);
 
-/* kvm.tdp_mmu is Y (it can be set only when kvm.ko loads). */
+/* KVM uses the TDP MMU: nested paging on and kvm.tdp_mmu=Y. */
 bool nx_tdp_mmu_on(void);
 
 /* Set a KVM module parameter or skip saying why it could not be set. */

@@ -93,11 +93,7 @@ uint64_t nx_thp_backed_bytes(const void *hva, uint64_t len)
 
 bool nx_tdp_mmu_on(void)
 {
-	char buf[16];
-	bool on = false;
-
-	return !nx_kvm_param_read("tdp_mmu", buf, sizeof(buf)) &&
-	       nx_parse_bool(buf, &on) && on;
+	return nx_mmu_mode() == NX_MMU_TDP;
 }
 
 void nx_require_kvm_param(const char *name, const char *val)

@@ -254,6 +254,14 @@ static void run_numa(const struct nx_case *c)
 	if (numa_available() < 0 || numa_num_configured_nodes() < MAX_NODES)
 		nx_skip("needs %d NUMA nodes, the host has %d", MAX_NODES,
 			numa_available() < 0 ? 1 : numa_num_configured_nodes());
+	/*
+	 * Shadow paging maps a clean guest huge page read-only in a shadow
+	 * page of its own; the write links a second one, and the read-only
+	 * 2M mapping stays counted (pages_2m 8 -> 9), which the model here
+	 * does not follow.
+	 */
+	if (nx_mmu_mode() == NX_MMU_SHADOW)
+		nx_skip("mmu=shadow: a guest write after a read maps a second 2M page (the read-only one stays accounted), not modelled by this test");
 	nx_prepare_split_host(0, PERIOD_MS);
 	for (n = 0; n < MAX_NODES; n++) {
 		node_pool_rel(n, rel, sizeof(rel));
