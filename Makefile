@@ -1,20 +1,41 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # make                 build the suite (static binaries in build/)
+# make SERIES=6.1      ... against Debian's 6.1 framework, into build/6.1/
 # make KSRC=/path      ... against that kernel tree's KVM selftest framework
+# make KSRC=/path install-tree    put the suite into that tree's KVM selftests
+# make KSRC=/path uninstall-tree  ... and take it out again
 # make check           the project's own tests (see README.md)
 #
-# Without KSRC, Debian's linux-source package pinned in versions.env is
-# fetched and prepared once under .cache/ (git ignores it).
+# Without KSRC, Debian's linux-source package of SERIES (6.12 by default)
+# pinned in versions.env is fetched and prepared once under .cache/ (git
+# ignores it).  A kernel runs binaries built against its own series'
+# framework: the 6.12 one needs KVM_SET_USER_MEMORY_REGION2 (6.8+).
 
 include versions.env
 
+# Only a tree the user names is ever modified.
+NX_USER_KSRC := $(KSRC)
 TOP := $(CURDIR)
 CACHE ?= $(TOP)/.cache
+SERIES ?= 6.12
+
+ifeq ($(SERIES),6.12)
 BUILD ?= $(TOP)/build
+SRC_KVER := $(NX_KVER)
+SRC_DEB_VERSION := $(NX_DEB_VERSION)
+SRC_SERIES := $(NX_SRC_SERIES)
+else ifeq ($(SERIES),6.1)
+BUILD ?= $(TOP)/build/6.1
+SRC_KVER := $(NX_61_KVER)
+SRC_DEB_VERSION := $(NX_61_DEB_VERSION)
+SRC_SERIES := $(NX_61_SRC_SERIES)
+else
+$(error SERIES=$(SERIES): expected 6.12 or 6.1)
+endif
 
 ifeq ($(KSRC),)
-KSRC := $(CACHE)/linux-$(NX_KVER)
+KSRC := $(CACHE)/linux-$(SRC_KVER)
 KSRC_DEP := $(KSRC)/.prepared
 endif
 override KSRC := $(abspath $(KSRC))
@@ -27,14 +48,19 @@ all: tests tools
 
 ksrc: $(KSRC_DEP)
 
-$(CACHE)/linux-$(NX_KVER)/.prepared:
-	scripts/prepare_ksrc.sh "$(CACHE)" "$(NX_SRC_SERIES)" "$(NX_DEB_VERSION)" "$@"
+$(CACHE)/linux-$(SRC_KVER)/.prepared:
+	scripts/prepare_ksrc.sh "$(CACHE)" "$(SRC_SERIES)" "$(SRC_DEB_VERSION)" "$@"
 
 tests: $(KSRC_DEP)
 	@test -f $(KVM_DIR)/Makefile || \
 		{ echo "KSRC=$(KSRC) has no KVM selftests"; exit 1; }
 	@test -f $(KSRC)/usr/include/linux/kvm.h || \
 		{ echo "KSRC=$(KSRC): run 'make headers' there first"; exit 1; }
+	@# Objects of another tree are stale whatever their times say.
+	@mkdir -p $(BUILD)
+	@test "$$(cat $(BUILD)/.ksrc 2>/dev/null)" = "$(KSRC)" || \
+		{ rm -rf $(BUILD)/kvm $(BUILD)/lib $(BUILD)/x86_64; \
+		  echo "$(KSRC)" >$(BUILD)/.ksrc; }
 	$(MAKE) -C $(KVM_DIR) -f Makefile -f $(TOP)/mk/framework.mk \
 		NX_TOP=$(TOP) NX_OUT=$(BUILD) OUTPUT=$(BUILD)/kvm nx-tests
 
@@ -68,6 +94,12 @@ $(BUILD)/unit/test_harness: lib/nx_harness.c lib/nx_params.c lib/nx_poll.c \
 $(BUILD)/unit/%: tests/unit/%.c $(wildcard include/*.h tests/unit/*.h) | $(KSRC_DEP)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(UNIT_CFLAGS) $(filter %.c,$^) -o $@
+
+# See scripts/install_tree.sh and mk/tree.mk.
+.PHONY: install-tree uninstall-tree
+install-tree uninstall-tree:
+	$(if $(NX_USER_KSRC),,$(error $@ needs KSRC=/path/to/linux))
+	scripts/install_tree.sh $(@:-tree=) $(KSRC)
 
 check:
 	tests/run_checks.sh

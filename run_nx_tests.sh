@@ -14,6 +14,9 @@ set -uo pipefail
 NX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NX_CACHE=${NX_CACHE:-$NX_TOP/.cache}
 NX_BUILD=${NX_BUILD:-$NX_TOP/build}
+# Tests built against the 6.1 framework (make SERIES=6.1), for kernels
+# older than 6.8.
+NX_BUILD_61=${NX_BUILD_61:-$NX_BUILD/6.1}
 # shellcheck source=versions.env
 . "$NX_TOP/versions.env"
 # shellcheck source=scripts/host_state.sh
@@ -29,11 +32,16 @@ NX_LIST=0
 NX_FILTERS=()
 NX_SABOTAGE=()
 NX_KVM_SRC=
+NX_KERNEL_SPECS=()
+NX_MMU_MODES=()
+NX_PERF=0
 NX_BOOT_TIMEOUT=${NX_BOOT_TIMEOUT:-300}
 NX_TEST_TIMEOUT=${NX_TEST_TIMEOUT:-120}
 NX_RUN_TIMEOUT=${NX_RUN_TIMEOUT:-1800}
 NX_HUGEPAGES=${NX_HUGEPAGES:-64}
-NX_VM_MEM=${NX_VM_MEM:-2048}
+NX_HUGEPAGES_1G=${NX_HUGEPAGES_1G:-1}
+NX_VM_MEM=${NX_VM_MEM:-5120}
+NX_VM_NUMA=${NX_VM_NUMA:-2}
 NX_QEMU_PID=
 NX_CASES_PID=
 
@@ -47,6 +55,19 @@ usage() {
 	                     linux-image-$NX_KVER+deb12-amd64-unsigned)
 	  --modules DIR      modules for --kernel: a lib/modules/<release>
 	                     tree or a folder of .ko files
+	  --kernel debian:SPEC[,debian:SPEC]...
+	                     Debian kernels to boot one after the other
+	                     (repeatable); SPEC: 6.12 (pinned), 6.12.N, 6.1
+	                     (newest), 6.1.0-N (scripts/debian_kernel.sh)
+	  --mmu MODE[,MODE]...
+	                     VM mode: run the tests once per KVM MMU mode,
+	                     reloading KVM in between: tdp (kvm.tdp_mmu=Y,
+	                     the default), legacy (kvm.tdp_mmu=N), shadow
+	                     (kvm_amd.npt=0 / kvm_intel.ept=0)
+	  --matrix           --kernel debian:6.1,debian:6.12
+	                     --mmu tdp,legacy,shadow (either may be overridden)
+	  --perf             record perf stat counts of the kvm: and kvmmmu:
+	                     events of each test (perf/<test>.txt)
 	  --kvm-src TREE     VM mode: rebuild kvm.ko and kvm-amd.ko from TREE's
 	                     arch/x86/kvm and virt/kvm (a Linux $NX_KVER tree)
 	                     and boot Debian's kernel with them
@@ -69,7 +90,8 @@ usage() {
 	  --help             this text
 
 	Exit: 0 passed, 1 a test failed, 4 all skipped, 125 kernel not
-	prepared or booted, 2 usage.
+	prepared or booted, 2 usage.  Several cells (kernels x MMU modes):
+	1 if any cell failed, else 125 if a kernel did not boot.
 	EOU
 }
 
@@ -85,12 +107,53 @@ need_value() {
 	fi
 }
 
+# An empty item in a comma list is a usage error.
+check_list() {
+	case $2 in
+	,* | *,,* | *,) usage_error "$1 $2: empty item in the list" ;;
+	esac
+}
+
+# --kernel VALUE: a bzImage path, or a list of debian:SPEC.
+add_kernel() {
+	local spec
+	case $1 in
+	debian:*) check_list --kernel "$1" ;;
+	*) NX_KERNEL=$1; return 0 ;;
+	esac
+	for spec in ${1//,/ }; do
+		[[ $spec =~ ^debian:(6\.12|6\.12\.[0-9]+|6\.1|6\.1\.0-[0-9]+)$ ]] ||
+			usage_error "--kernel $spec: expected debian:SPEC with SPEC 6.12, 6.12.N, 6.1 or 6.1.0-N"
+		spec=${spec#debian:}
+		case " ${NX_KERNEL_SPECS[*]} " in *" $spec "*) continue ;; esac
+		NX_KERNEL_SPECS+=("$spec")
+	done
+}
+
+# --mmu VALUE: a list of MMU modes.
+add_mmu() {
+	local m
+	check_list --mmu "$1"
+	for m in ${1//,/ }; do
+		case $m in
+		tdp | legacy | shadow) ;;
+		*) usage_error "--mmu $m: expected tdp, legacy or shadow" ;;
+		esac
+		case " ${NX_MMU_MODES[*]} " in *" $m "*) continue ;; esac
+		NX_MMU_MODES+=("$m")
+	done
+}
+
 parse_args() {
+	local matrix=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--vm) NX_MODE=vm ;;
 		--host) NX_MODE=host ;;
-		--kernel) need_value "$@"; NX_KERNEL=$2; shift ;;
+		--kernel) need_value "$@"; add_kernel "$2"; shift ;;
+		--mmu) need_value "$@"; add_mmu "$2"; shift ;;
+		--matrix) matrix=1 ;;
+		--perf) NX_PERF=1 ;;
 		--modules) need_value "$@"; NX_MODULES=$2; shift ;;
 		--kvm-src) need_value "$@"; NX_KVM_SRC=$2; shift ;;
 		--list) NX_LIST=1 ;;
@@ -102,6 +165,18 @@ parse_args() {
 		esac
 		shift
 	done
+	if [ $matrix = 1 ]; then
+		[ ${#NX_KERNEL_SPECS[@]} -gt 0 ] || [ -n "$NX_KERNEL" ] ||
+			NX_KERNEL_SPECS=(6.1 6.12)
+		[ ${#NX_MMU_MODES[@]} -gt 0 ] || NX_MMU_MODES=(tdp legacy shadow)
+	fi
+	if [ -n "$NX_KERNEL" ] && [ ${#NX_KERNEL_SPECS[@]} -gt 0 ]; then
+		usage_error "--kernel PATH and --kernel debian:SPEC exclude each other"
+	fi
+	if [ "$NX_MODE" = host ] && { [ ${#NX_KERNEL_SPECS[@]} -gt 0 ] ||
+	   [ ${#NX_MMU_MODES[@]} -gt 0 ]; }; then
+		usage_error "--kernel debian:, --mmu and --matrix work in VM mode only"
+	fi
 	if [ -n "$NX_KERNEL" ]; then
 		[ -f "$NX_KERNEL" ] || usage_error "--kernel $NX_KERNEL: no such file"
 		[ -n "$NX_MODULES" ] || usage_error "--kernel needs --modules DIR"
@@ -116,7 +191,8 @@ parse_args() {
 	if [ -n "$NX_KVM_SRC" ]; then
 		[ -d "$NX_KVM_SRC/arch/x86/kvm" ] ||
 			usage_error "--kvm-src $NX_KVM_SRC: no arch/x86/kvm there"
-		if [ "$NX_MODE" != vm ] || [ -n "$NX_KERNEL" ]; then
+		if [ "$NX_MODE" != vm ] || [ -n "$NX_KERNEL" ] ||
+		   [ ${#NX_KERNEL_SPECS[@]} -gt 0 ]; then
 			usage_error "--kvm-src works with the default kernel in VM mode only"
 		fi
 	fi
@@ -130,17 +206,58 @@ parse_args() {
 	fi
 }
 
-# Build the suite unless the caller provides the binaries (NX_NO_BUILD=1).
+# Build the suite unless the caller provides the binaries (NX_NO_BUILD=1);
+# also against the 6.1 framework when a 6.1 kernel is asked for.
 build_suite() {
+	local spec
 	[ "${NX_NO_BUILD:-0}" = 1 ] && return 0
 	"$NX_TOP/scripts/install_deps.sh" suite >&2 || return 1
-	make -C "$NX_TOP" -s all >&2
+	if [ "$NX_PERF" = 1 ] && [ "$NX_MODE" = vm ]; then
+		"$NX_TOP/scripts/install_deps.sh" perf >&2 ||
+			echo "nx: --perf: perf's libraries could not be installed" >&2
+	fi
+	make -C "$NX_TOP" -s all >&2 || return 1
+	for spec in "${NX_KERNEL_SPECS[@]}"; do
+		case $spec in 6.1 | 6.1.0-*) ;; *) continue ;; esac
+		make -C "$NX_TOP" -s SERIES=6.1 all >&2 ||
+			echo "nx: make SERIES=6.1 failed" >&2
+		break
+	done
 }
 
-# "BINARY CASE" lines of every case the binaries offer.
+# Framework series a kernel release needs: the 6.12 framework requires
+# KVM_SET_USER_MEMORY_REGION2 (Linux 6.8+); older kernels get 6.1's.
+series_of_release() {
+	local maj min
+	IFS=. read -r maj min _ <<<"${1%%[-+]*}"
+	if [[ $maj$min =~ ^[0-9]+$ ]] && { [ "$maj" -lt 6 ] ||
+	   { [ "$maj" = 6 ] && [ "$min" -lt 8 ]; }; }; then
+		echo 6.1
+	else
+		echo 6.12
+	fi
+}
+
+# The folder of test binaries for a framework series.  Without a 6.1
+# build the 6.12-built binaries run, and skip on the old kernel.
+suite_build_dir() {
+	if [ "$1" = 6.1 ]; then
+		if compgen -G "$NX_BUILD_61/*_test" >/dev/null; then
+			echo "$NX_BUILD_61"
+			return 0
+		fi
+		echo "nx: no 6.1-built tests in $NX_BUILD_61 (make SERIES=6.1);" \
+			"running the 6.12-built ones, which skip on a 6.1 kernel" \
+			"(they need KVM_SET_USER_MEMORY_REGION2)" >&2
+	fi
+	echo "$NX_BUILD"
+}
+
+# "BINARY CASE" lines of every case the binaries in DIR (default:
+# NX_BUILD) offer.
 catalogue_all() {
 	local bin
-	for bin in "$NX_BUILD"/*_test; do
+	for bin in "${1:-$NX_BUILD}"/*_test; do
 		[ -x "$bin" ] || continue
 		"$bin" -l 2>/dev/null | grep -v '^Random seed' |
 			sed "s|^|$bin |"
@@ -192,23 +309,100 @@ on_signal() {
 	exit 1
 }
 
-# Results of a run: ktap.log, params, summary.json and the short summary.
+# The lines of the catalogue in DIR whose case is selected in SEL, in
+# DIR's order (another series' build may order or offer them differently).
+catalogue_for() {
+	local dir=$1 sel=$2
+	catalogue_all "$dir" | awk 'NR == FNR { want[$2] = 1; next } want[$2]' \
+		"$sel" -
+}
+
+# Results of a cell: ktap.log, params.txt, perf/<test>.txt (--perf),
+# cell.txt, summary.json and the short summary.  MMU names the cell's mode
+# ("" on the host).
 summarize() {
-	local dir=$1 raw=$2 rc
-	tr -d '\r' <"$raw" | grep -av '^# nx_param: ' >"$dir/ktap.log"
+	local dir=$1 raw=$2 mmu=${3:-} rc run_s
+	tr -d '\r' <"$raw" | grep -av '^# nx_\(param\|perf\|cell\): ' >"$dir/ktap.log"
 	tr -d '\r' <"$raw" | sed -n 's/^# nx_param: //p' >"$dir/params.txt"
+	if grep -q '^# nx_perf: ' "$raw"; then
+		mkdir -p "$dir/perf"
+		tr -d '\r' <"$raw" | awk -v d="$dir/perf" '
+			sub(/^# nx_perf: /, "") {
+				f = d "/" $1 ".txt"
+				sub(/^[^ ]+ ?/, "")
+				print > f
+			}'
+	fi
+	run_s=$(tr -d '\r' <"$raw" | sed -n 's/^# nx_cell: end [a-z]* run_s=//p')
+	run_s=${run_s:-${NX_RUN_S:-0}}
+	printf 'kernel_release=%s\nmmu=%s\nboot_s=%s\nrun_s=%s\n' \
+		"$NX_RELEASE" "${mmu:-host}" "${NX_BOOT_S:-0}" "$run_s" >"$dir/cell.txt"
 	"$NX_BUILD/nx_summary" --ktap "$dir/ktap.log" --out "$dir/summary.json" \
 		--params "$dir/params.txt" --meta "mode=$NX_MODE" \
+		${mmu:+--meta "mmu=$mmu"} \
 		--meta "kernel_release=$NX_RELEASE" --meta "accel=${NX_ACCEL:-none}" \
-		--run-metric "boot_s=${NX_BOOT_S:-0}" --run-metric "run_s=${NX_RUN_S:-0}"
+		--run-metric "boot_s=${NX_BOOT_S:-0}" --run-metric "run_s=$run_s"
 	rc=$?
 	echo "nx: results in $dir"
 	return $rc
 }
 
-run_vm() {
-	local cat=$1 dir rc
-	if [ -z "$NX_KERNEL" ]; then
+# Split a VM's results stream at its "# nx_cell: begin MODE" lines into
+# BASE/MODE/results.raw (BASE/results.raw itself when FLAT=1: a run of
+# one cell keeps the folder layout of a plain run).  A mode whose cell
+# never began gets an empty stream.
+split_cells() {
+	local raw=$1 base=$2 flat=$3 m
+	for m in "${NX_MMU_MODES[@]:-tdp}"; do
+		[ "$flat" = 1 ] || mkdir -p "$base/$m"
+	done
+	tr -d '\r' <"$raw" | awk -v base="$base" -v flat="$flat" '
+		/^# nx_cell: begin / {
+			f = flat ? base "/cell.raw" : base "/" $4 "/results.raw"
+		}
+		f { print > f }'
+	if [ "$flat" = 1 ]; then
+		# A guest that died before its first cell: keep what it sent.
+		[ -e "$base/cell.raw" ] || cp "$raw" "$base/cell.raw"
+		mv "$base/cell.raw" "$raw"
+		return 0
+	fi
+	for m in "${NX_MMU_MODES[@]:-tdp}"; do
+		[ -e "$base/$m/results.raw" ] || : >"$base/$m/results.raw"
+	done
+}
+
+# Combine the exit codes of cells: a failure wins, then a kernel that did
+# not boot (125), a refused --kvm-src tree (2); 4 only if every cell
+# skipped everything.
+combine_rc() {
+	local rc all_skip=1 any=0
+	local -a seen=("$@")
+	for rc in 1 125 2; do
+		case " ${seen[*]} " in *" $rc "*) return "$rc" ;; esac
+	done
+	for rc in "${seen[@]}"; do
+		any=1
+		[ "$rc" = 4 ] || all_skip=0
+	done
+	[ $any = 1 ] && [ $all_skip = 1 ] && return 4
+	return 0
+}
+
+# One kernel (a Debian SPEC, or "" for --kernel PATH or the default):
+# fetch it, build the initramfs with the tests of its framework series,
+# boot it and summarize each cell.  Results go to a new folder under
+# NX_RESULTS, or with TOP set (several cells) to TOP/<release>/<mode>/.
+# Appends each cell's exit code to NX_CELL_RC and its folder (as
+# LABEL=DIR) to NX_CELLS.
+run_kernel() {
+	local spec=$1 sel=$2 top=$3 kdir cat out series rc crc m cdir flat=0 label
+	local NX_SERIES=
+	if [ -n "$spec" ]; then
+		out=$("$NX_TOP/scripts/debian_kernel.sh" "$spec") ||
+			{ echo "nx: could not fetch Debian kernel $spec" >&2; return 125; }
+		eval "$out"
+	elif [ -z "$NX_KERNEL" ]; then
 		nx_vm_default_kernel || { echo "nx: could not fetch the kernel" >&2; return 125; }
 	fi
 	if [ -n "$NX_KVM_SRC" ]; then
@@ -223,16 +417,92 @@ run_vm() {
 	fi
 	NX_RELEASE=$(nx_bzimage_release "$NX_KERNEL") ||
 		{ echo "nx: $NX_KERNEL is not a bzImage" >&2; return 125; }
-	dir=$(new_results_dir "$NX_RELEASE") || return 125
-	nx_build_initramfs "$dir/initramfs.cpio" "$cat" ||
+	series=${NX_SERIES:-$(series_of_release "$NX_RELEASE")}
+	# Column label of the kernel: 6.12.117, 6.1.0-56.
+	label=${NX_RELEASE%-amd64}
+	label=${label%+deb*}
+	if [ -n "$top" ]; then
+		kdir=$top/$NX_RELEASE
+		mkdir -p "$kdir" || return 125
+	else
+		kdir=$(new_results_dir "$NX_RELEASE") || return 125
+		flat=1
+	fi
+	cat=$kdir/cases.txt
+	catalogue_for "$(suite_build_dir "$series")" "$sel" >"$cat"
+	nx_build_initramfs "$kdir/initramfs.cpio" "$cat" ||
 		{ echo "nx: could not build the initramfs" >&2; return 125; }
-	nx_vm_boot "$dir/initramfs.cpio" "$dir"
+	nx_vm_boot "$kdir/initramfs.cpio" "$kdir"
 	rc=$?
-	rm -f "$dir/initramfs.cpio"
+	rm -f "$kdir/initramfs.cpio" "$cat"
 	[ $rc -eq 125 ] && return 125
-	summarize "$dir" "$dir/results.raw" || rc=$?
-	rm -f "$dir/results.raw"
-	return $rc
+	split_cells "$kdir/results.raw" "$kdir" "$flat"
+	for m in "${NX_MMU_MODES[@]:-tdp}"; do
+		if [ $flat = 1 ]; then
+			cdir=$kdir
+		else
+			cdir=$kdir/$m
+			echo "nx: cell $label/$m"
+		fi
+		summarize "$cdir" "$cdir/results.raw" "$m"
+		crc=$?
+		# A guest that died or hung fails the cell it was in.
+		[ $crc = 0 ] && crc=$rc
+		NX_CELL_RC+=("$crc")
+		NX_CELLS+=("$label/$m=$cdir")
+		rm -f "$cdir/results.raw"
+	done
+	rm -f "$kdir/results.raw"
+	return 0
+}
+
+run_vm() {
+	local sel=$1 top='' spec rc ncells t0 n m
+	local -a specs=("${NX_KERNEL_SPECS[@]}") NX_CELL_RC=() NX_CELLS=()
+	[ ${#specs[@]} -gt 0 ] || specs=("")
+	ncells=$((${#specs[@]} * (${#NX_MMU_MODES[@]} > 1 ? ${#NX_MMU_MODES[@]} : 1)))
+	if [ $ncells -gt 1 ]; then
+		top=$(new_results_dir matrix) || return 125
+	fi
+	t0=$(date +%s%N)
+	for spec in "${specs[@]}"; do
+		n=${#NX_CELLS[@]}
+		run_kernel "$spec" "$sel" "$top"
+		rc=$?
+		[ $rc = 0 ] || NX_CELL_RC+=("$rc")
+		# A kernel that did not boot: its cells show as not run.
+		if [ ${#NX_CELLS[@]} = "$n" ]; then
+			for m in "${NX_MMU_MODES[@]:-tdp}"; do
+				NX_CELLS+=("${spec:-kernel}/$m=/nonexistent")
+			done
+		fi
+	done
+	if [ -n "$top" ]; then
+		{
+			"$NX_TOP/scripts/matrix_table.sh" "${NX_CELLS[@]}"
+			echo "matrix wall time: $(nx_seconds_between "$t0" "$(date +%s%N)") s" \
+				"(${#specs[@]} boots, ${#NX_CELLS[@]} cells)"
+		} >"$top/matrix.txt"
+		echo "nx: matrix (kernel/mmu), results in $top"
+		cat "$top/matrix.txt"
+	fi
+	combine_rc "${NX_CELL_RC[@]}"
+}
+
+# --perf on the host: Debian's perf if it runs here (exported for
+# run_cases.sh), otherwise the reason every case reports.
+perf_on_host() {
+	local pkg=$NX_CACHE/pkgs/linux-perf-$NX_PERF_DEB_VERSION
+	[ "$NX_PERF" = 1 ] || return 0
+	if ! "$NX_TOP/scripts/debian_pkg.sh" "linux-perf=$NX_PERF_DEB_VERSION" \
+		"$pkg" >&2; then
+		export NX_PERF_SKIP="could not fetch linux-perf"
+	elif ! "$pkg/usr/bin/perf" stat -e 'kvm:*' -e 'kvmmmu:*' -o /dev/null \
+		true >/dev/null 2>&1; then
+		export NX_PERF_SKIP="perf stat of kvm:*,kvmmmu:* does not run here"
+	else
+		export NX_PERF_CMD=$pkg/usr/bin/perf
+	fi
 }
 
 run_host() {
@@ -245,6 +515,7 @@ run_host() {
 	nx_state_save || { echo "nx: could not read the host state" >&2; return 1; }
 	trap 'nx_state_restore' EXIT
 	nx_state_set kernel/mm/hugepages/hugepages-2048kB/nr_hugepages "$NX_HUGEPAGES"
+	perf_on_host
 	t0=$(date +%s%N)
 	# In the background, so that a signal is handled at once (on_signal).
 	"$NX_TOP/scripts/run_cases.sh" "$cat" "$NX_TEST_TIMEOUT" >"$raw" &
@@ -258,7 +529,7 @@ run_host() {
 		echo "# nx_param: ${m%%/*}.${p##*/}=$(cat "$p" 2>/dev/null)"
 	done >>"$raw"
 	nx_state_restore || echo "nx: WARNING: host state not fully restored" >&2
-	summarize "$dir" "$raw"
+	summarize "$dir" "$raw" ""
 	rc=$?
 	rm -f "$raw"
 	return $rc

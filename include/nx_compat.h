@@ -7,9 +7,15 @@
  * mk/framework.mk detects the framework flavour from the tree and passes:
  *   NX_FW_BARE_STAT_NAMES  vm_get_stat(vm, pages_2m) takes a bare name
  *                          (mainline, 2025+) instead of a string.
+ *   NX_FW_NO_ATOI_POSITIVE test_util.h has no atoi_positive() (6.1).
+ * and -D_GNU_SOURCE where the framework's CFLAGS lack it (6.1).
+ * Guest asserts are told apart here by GUEST_FAIL, a macro of 6.6+.
  */
 #ifndef NX_COMPAT_H
 #define NX_COMPAT_H
+
+#include <errno.h>
+#include <stdlib.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -20,6 +26,38 @@
 #define nx_vm_stat(vm, name)	vm_get_stat(vm, name)
 #else
 #define nx_vm_stat(vm, name)	vm_get_stat(vm, #name)
+#endif
+
+/*
+ * A guest failure with one value, and the host's report of it.  6.6+
+ * guests format the message themselves (GUEST_FAIL); older ones pass a
+ * fixed string and raw values, which the host formats.
+ */
+#ifdef GUEST_FAIL
+#define nx_guest_fail_u64(msg, val)	GUEST_FAIL(msg ": %lu", (uint64_t)(val))
+#define nx_report_guest_assert(uc)	REPORT_GUEST_ASSERT(uc)
+#else
+#define nx_guest_fail_u64(msg, val)	\
+	__GUEST_ASSERT(false, msg, 1, (uint64_t)(val))
+#define nx_report_guest_assert(uc)	\
+	REPORT_GUEST_ASSERT_1(uc, "value: %lu")
+#endif
+
+#ifdef NX_FW_NO_ATOI_POSITIVE
+static inline uint32_t nx_atoi_positive(const char *name, const char *num_str)
+{
+	char *end;
+	long num;
+
+	errno = 0;
+	num = strtol(num_str, &end, 0);
+	TEST_ASSERT(!errno && end != num_str && !*end && num > 0 &&
+		    num <= INT32_MAX,
+		    "%s must be a positive integer, got '%s'", name, num_str);
+	return num;
+}
+#else
+#define nx_atoi_positive(name, num_str)	atoi_positive(name, num_str)
 #endif
 
 #endif /* NX_COMPAT_H */

@@ -5,8 +5,8 @@
  * one region per step.  Driving the guest step by step lets the host check
  * after every access exactly what KVM's page counters must have done.
  *
- * The first byte of every region holds a RET, so "execute region i" is a
- * call to the region's base address.
+ * The first byte of every 4K page of a region holds a RET, so "execute
+ * region i" is a call to the region's base address (or any page in it).
  */
 #ifndef NX_GUEST_H
 #define NX_GUEST_H
@@ -23,11 +23,18 @@
 #define NX_REGIONS_GPA		(4UL << 30)
 #define NX_REGIONS_SLOT		10
 #define NX_RET_OPCODE		0xc3
+/* Evenly spaced from the region's first page, which execution maps. */
+#define NX_GUEST_FILL_PAGES	128
 
 enum nx_guest_op {
 	NX_GUEST_READ = 1,
 	NX_GUEST_EXEC,
+	NX_GUEST_READ_PAGES,	/* read NX_GUEST_FILL_PAGES 4K pages of it */
+	NX_GUEST_WRITE,		/* the region's address into its second word */
 };
+
+/* Where NX_GUEST_WRITE writes: after the RET, which must stay. */
+#define NX_WRITE_OFFSET		8
 
 struct nx_regions {
 	struct kvm_vm *vm;

@@ -69,7 +69,7 @@ int64_t nx_pass_zaps(int64_t splits, unsigned int ratio);
 
 /*
  * The host every split test starts from: root, THP only where asked for,
- * @hugepages free 2M pages, the mitigation on, and recovery off (ratio 0,
+ * no NUMA balancing, @hugepages free 2M pages, the mitigation on, and recovery off (ratio 0,
  * period @period_ms) so that no pass races the steps that split.
  */
 void nx_prepare_split_host(uint64_t hugepages, unsigned int period_ms);

@@ -81,4 +81,11 @@ void nx_trace_cleanup(void);
  */
 pid_t nx_find_thread(const char *comm, uint64_t timeout_ms);
 
+/*
+ * The kernel thread named exactly @name (its full name, e.g. one KVM made
+ * with kvm_vm_create_worker_thread() on 6.1); waits up to @timeout_ms,
+ * returns 0 if there is none.
+ */
+pid_t nx_find_kthread(const char *name, uint64_t timeout_ms);
+
 #endif /* NX_TRACE_H */

@@ -15,19 +15,54 @@
 #include "nx_guest.h"
 
 #define NX_PTES_PER_2M	512
+/* The shadow MMU maps the aligned group of this many PTEs around a fault. */
+#define NX_PTE_PREFETCH	8
 #define NX_MAX_REGIONS	1024
+/* vCPUs the VM has room for (stacks), the first one included. */
+#define NX_VM_MAX_VCPUS	16
+/* 2M regions in a 1G page, and 1G pages the regions can span. */
+#define NX_REGIONS_PER_1G	512
+#define NX_MAX_1G	(NX_MAX_REGIONS / NX_REGIONS_PER_1G)
 
 enum nx_region_state {
 	NX_UNMAPPED,
 	NX_HUGE,	/* one 2M mapping */
 	NX_SPLIT,	/* 4K mappings under an NX-accounted page table */
-	NX_4K_UNACCOUNTED, /* 4K mappings recovery left (dirty logging) */
+	/*
+	 * 4K mappings not under an NX-accounted table: recovery unaccounted
+	 * them (dirty logging, 6.2+), or a fault in a dirty-logged slot
+	 * mapped them (dirty logging caps it at 4K before the NX check).
+	 */
+	NX_4K_UNACCOUNTED,
 };
 
 struct nx_region_model {
 	enum nx_region_state state;
 	int pages_4k;		/* 4K mappings while split */
 	unsigned long split_seq;	/* order of splits: recovery is FIFO */
+	/*
+	 * Before 6.2 a page table the shadow MMU left under the 2M entry
+	 * (its collapse after dirty logging zaps only the 4K leaves) forces
+	 * every later fault in the region to 4K.
+	 */
+	bool table_left;
+};
+
+/*
+ * A 1G page of a 1G-backed VM (hugetlbfs 1G): while it is mapped 1G its
+ * regions are not mapped on their own; an execute in it puts a table of 2M
+ * entries under it, accounted as an NX split like a region's 4K table, and
+ * recovery zapping that table unmaps the whole 1G.
+ */
+enum nx_1g_state {
+	NX_1G_NONE,	/* nothing at the 1G level */
+	NX_1G_HUGE,	/* one 1G mapping */
+	NX_1G_SPLIT,	/* a table of 2M entries under an NX-accounted page */
+};
+
+struct nx_1g_model {
+	enum nx_1g_state state;
+	unsigned long split_seq;
 };
 
 struct nx_vm {
@@ -35,10 +70,16 @@ struct nx_vm {
 	struct kvm_vcpu *vcpu;
 	struct nx_regions r;
 	bool nx_on;		/* the mitigation applies to this VM */
+	bool dirty_log;		/* the regions' slot logs dirty pages */
 	struct nx_counts want;	/* what the counters must read now */
-	int split_4k;		/* 4K mappings an in-place split leaves; 0: not seen */
+	int split_4k;		/* 4K mappings a split leaves; 0: not seen */
+	int fault_4k;		/* 4K mappings a 4K fault leaves; 0: not seen */
 	unsigned long next_seq;
 	struct nx_region_model model[NX_MAX_REGIONS];
+	bool backed_1g;		/* regions lie in host 1G pages */
+	bool split_1g_seen;	/* split_1g_2m was learnt */
+	int split_1g_2m;	/* 2M mappings an in-place 1G split leaves */
+	struct nx_1g_model gb[NX_MAX_1G];
 };
 
 /*
@@ -52,9 +93,20 @@ void nx_vm_create(struct nx_vm *v, enum vm_mem_backing_src_type src, int nr,
 void nx_vm_free(struct nx_vm *v);
 
 void nx_vm_read(struct nx_vm *v, int i);
+/* A guest write to region @i (NX_GUEST_WRITE): maps it like a read. */
+void nx_vm_write(struct nx_vm *v, int i);
 void nx_vm_exec(struct nx_vm *v, int i);
 void nx_vm_read_all(struct nx_vm *v);
 void nx_vm_exec_all(struct nx_vm *v);
+
+/*
+ * Read NX_GUEST_FILL_PAGES 4K pages of each split region that maps only
+ * the page its execution faulted in, so that its NX page table maps that
+ * many.  An MMU that zaps and faults on a split (Debian 6.1's TDP MMU)
+ * leaves one page per table, which makes a zap much cheaper than after an
+ * in-place split (512 pages): tests that need long passes call this.
+ */
+void nx_vm_fill_split(struct nx_vm *v);
 
 /* Assert the counters equal v->want; @step names what just happened. */
 void nx_vm_expect(struct nx_vm *v, const char *step);
@@ -66,12 +118,21 @@ void nx_vm_expect(struct nx_vm *v, const char *step);
  */
 void nx_vm_expect_eventually(struct nx_vm *v, const char *step);
 
-/* Recovery zapped the @n oldest splits (their 4K mappings go too). */
+/*
+ * Recovery zapped the oldest splits until @n fewer were counted (their
+ * mappings go too; zapping a 1G page's table drops the splits under it).
+ */
 void nx_vm_recovered(struct nx_vm *v, int n);
 /* Recovery unaccounted the @n oldest splits but left their mappings. */
 void nx_vm_unaccounted(struct nx_vm *v, int n);
 /* Regions whose 4K mappings KVM zapped (dirty logging turned off). */
 void nx_vm_collapsed(struct nx_vm *v);
+
+/*
+ * Turn dirty logging of the regions' slot on or off and check the
+ * counters: turning it off zaps the 4K mappings that can be huge again.
+ */
+void nx_vm_set_dirty_log(struct nx_vm *v, bool on);
 
 /*
  * KVM zapped every mapping (kvm.nx_huge_pages toggled): wait for the

@@ -15,16 +15,30 @@ static void nx_guest_call(uint64_t gva)
 	((void (*)(void))gva)();
 }
 
+static void nx_guest_read_pages(uint64_t gva)
+{
+	uint64_t off;
+
+	for (off = 0; off < NX_REGION_SIZE;
+	     off += NX_REGION_SIZE / NX_GUEST_FILL_PAGES)
+		READ_ONCE(*(uint64_t *)(gva + off));
+}
+
 void nx_guest_main(void)
 {
 	GUEST_SYNC(0);
 	for (;;) {
 		if (nx_cmd.op == NX_GUEST_READ)
 			READ_ONCE(*(uint64_t *)nx_cmd.gva);
+		else if (nx_cmd.op == NX_GUEST_READ_PAGES)
+			nx_guest_read_pages(nx_cmd.gva);
 		else if (nx_cmd.op == NX_GUEST_EXEC)
 			nx_guest_call(nx_cmd.gva);
+		else if (nx_cmd.op == NX_GUEST_WRITE)
+			WRITE_ONCE(*(uint64_t *)(nx_cmd.gva + NX_WRITE_OFFSET),
+				   nx_cmd.gva);
 		else
-			GUEST_FAIL("unknown op %lu", nx_cmd.op);
+			nx_guest_fail_u64("unknown op", nx_cmd.op);
 		GUEST_SYNC(nx_cmd.op);
 	}
 }
@@ -32,7 +46,8 @@ void nx_guest_main(void)
 void nx_regions_add(struct kvm_vm *vm, struct nx_regions *r,
 		    enum vm_mem_backing_src_type src, int nr)
 {
-	uint64_t size = nr * NX_REGION_SIZE;
+	uint64_t size = nr * NX_REGION_SIZE, off;
+	uint8_t *base;
 	int i;
 
 	r->vm = vm;
@@ -52,8 +67,17 @@ void nx_regions_add(struct kvm_vm *vm, struct nx_regions *r,
 		       "the guest CPU has no 1G pages (GBPAGES)");
 	virt_map_level(vm, r->gva, r->gpa, align_up(size, 1UL << 30),
 		       PG_LEVEL_1G);
-	for (i = 0; i < nr; i++)
-		memset(nx_region_hva(r, i), NX_RET_OPCODE, NX_REGION_SIZE);
+	/*
+	 * A RET at the start of every 4K page, so that a call to any page
+	 * returns.  One byte a page, not a memset: the host has just cleared
+	 * the huge page when it faulted it in, and filling 1 GiB again under
+	 * TCG costs seconds.
+	 */
+	for (i = 0; i < nr; i++) {
+		base = nx_region_hva(r, i);
+		for (off = 0; off < NX_REGION_SIZE; off += vm->page_size)
+			base[off] = NX_RET_OPCODE;
+	}
 
 	r->scratch_gva = vm_vaddr_alloc_page(vm);
 	memset(addr_gva2hva(vm, r->scratch_gva), NX_RET_OPCODE, vm->page_size);
@@ -76,7 +100,7 @@ static void nx_guest_expect_sync(struct kvm_vcpu *vcpu, uint64_t stage)
 			    stage, uc.args[1]);
 		break;
 	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
+		nx_report_guest_assert(uc);
 		break;
 	default:
 		TEST_FAIL("guest step: expected UCALL_SYNC, got exit reason %u (%s)",
@@ -104,6 +128,7 @@ void nx_guest_warm_up(struct kvm_vcpu *vcpu, const struct nx_regions *r)
 	 */
 	nx_guest_do_gva(vcpu, NX_GUEST_READ, r->scratch_gva);
 	nx_guest_do_gva(vcpu, NX_GUEST_EXEC, r->scratch_gva);
+	nx_guest_do_gva(vcpu, NX_GUEST_WRITE, r->scratch_gva);
 }
 
 void nx_guest_start(struct kvm_vcpu *vcpu, const struct nx_regions *r)

@@ -15,20 +15,34 @@ void nx_require_root(void)
 		nx_skip("needs root (module parameters, hugepage pools)");
 }
 
-void nx_require_hugepages_2m(uint64_t n)
+void nx_require_hugepages(const char *pool, const char *what, uint64_t n)
 {
 	uint64_t free_pages, nr;
+	char rel[128];
 
-	if (nx_sysfs_read_u64(NX_HUGEPAGES_2M "/free_hugepages", &free_pages) ||
-	    nx_sysfs_read_u64(NX_HUGEPAGES_2M "/nr_hugepages", &nr))
-		nx_skip("no 2M hugetlb pool (" NX_HUGEPAGES_2M ")");
+	snprintf(rel, sizeof(rel), "%s/free_hugepages", pool);
+	if (nx_sysfs_read_u64(rel, &free_pages))
+		nx_skip("no %s hugetlb pool (%s)", what, pool);
 	if (free_pages >= n)
 		return;
-	nx_sysfs_set_u64(NX_HUGEPAGES_2M "/nr_hugepages", nr + n - free_pages);
-	nx_sysfs_read_u64(NX_HUGEPAGES_2M "/free_hugepages", &free_pages);
+	snprintf(rel, sizeof(rel), "%s/nr_hugepages", pool);
+	if (!nx_sysfs_read_u64(rel, &nr))
+		nx_sysfs_set_u64(rel, nr + n - free_pages);
+	snprintf(rel, sizeof(rel), "%s/free_hugepages", pool);
+	nx_sysfs_read_u64(rel, &free_pages);
 	if (free_pages < n)
-		nx_skip("needs %" PRIu64 " free 2M hugepages, the host could provide %" PRIu64,
-			n, free_pages);
+		nx_skip("needs %" PRIu64 " free %s hugepages, the host could provide %" PRIu64,
+			n, what, free_pages);
+}
+
+void nx_require_hugepages_2m(uint64_t n)
+{
+	nx_require_hugepages(NX_HUGEPAGES_2M, "2M", n);
+}
+
+void nx_require_hugepages_1g(uint64_t n)
+{
+	nx_require_hugepages(NX_HUGEPAGES_1G, "1G", n);
 }
 
 void nx_require_thp_madvise(void)
@@ -42,6 +56,18 @@ void nx_require_thp_madvise(void)
 		return;
 	if (nx_sysfs_set(NX_THP_ENABLED, "madvise"))
 		nx_skip("could not set " NX_THP_ENABLED " to madvise (was %s)", mode);
+}
+
+void nx_require_no_numa_balancing(void)
+{
+	uint64_t mode;
+
+	/* Absent: a kernel without NUMA balancing. */
+	if (nx_sysfs_read_u64(NX_NUMA_BALANCING, &mode) || !mode)
+		return;
+	if (nx_sysfs_set(NX_NUMA_BALANCING, "0"))
+		nx_skip("could not turn off NUMA balancing (/proc/sys/kernel/numa_balancing is %" PRIu64 ")",
+			mode);
 }
 
 uint64_t nx_thp_backed_bytes(const void *hva, uint64_t len)
@@ -65,6 +91,11 @@ uint64_t nx_thp_backed_bytes(const void *hva, uint64_t len)
 	return total;
 }
 
+bool nx_tdp_mmu_on(void)
+{
+	return nx_mmu_mode() == NX_MMU_TDP;
+}
+
 void nx_require_kvm_param(const char *name, const char *val)
 {
 	char buf[64];
@@ -73,4 +104,38 @@ void nx_require_kvm_param(const char *name, const char *val)
 		nx_skip("kvm module has no parameter %s", name);
 	if (nx_kvm_param_set(name, val))
 		nx_skip("could not set kvm.%s=%s (it is %s)", name, val, buf);
+}
+
+/* A boolean module parameter, @dflt if it is absent (module not loaded). */
+static bool nx_module_bool(const char *rel, bool dflt)
+{
+	char buf[16];
+	bool val;
+
+	if (nx_sysfs_read(rel, buf, sizeof(buf)) || !nx_parse_bool(buf, &val))
+		return dflt;
+	return val;
+}
+
+enum nx_mmu nx_mmu_mode(void)
+{
+	/* Only the vendor module for this CPU is loaded. */
+	if (!nx_module_bool("module/kvm_amd/parameters/npt", true) ||
+	    !nx_module_bool("module/kvm_intel/parameters/ept", true))
+		return NX_MMU_SHADOW;
+	/* 6.3+ read back the TDP MMU in use, 6.1 the one asked for. */
+	return nx_module_bool("module/kvm/parameters/tdp_mmu", true) ?
+	       NX_MMU_TDP : NX_MMU_LEGACY;
+}
+
+const char *nx_mmu_name(enum nx_mmu mmu)
+{
+	switch (mmu) {
+	case NX_MMU_TDP:
+		return "mmu=tdp";
+	case NX_MMU_LEGACY:
+		return "mmu=legacy";
+	default:
+		return "mmu=shadow";
+	}
 }

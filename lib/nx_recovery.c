@@ -26,6 +26,7 @@ void nx_prepare_split_host(uint64_t hugepages, unsigned int period_ms)
 {
 	nx_require_root();
 	nx_require_thp_madvise();
+	nx_require_no_numa_balancing();
 	nx_require_hugepages_2m(hugepages);
 	nx_require_kvm_param("nx_huge_pages", "Y");
 	nx_set_recovery(0, period_ms);

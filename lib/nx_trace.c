@@ -371,3 +371,46 @@ pid_t nx_find_thread(const char *comm, uint64_t timeout_ms)
 	nx_poll_until(nx_thread_present, &q, timeout_ms, 1000, NULL);
 	return q.tid;
 }
+
+struct nx_kthread_query {
+	const char *name;
+	pid_t pid;
+};
+
+/* /proc/PID/comm shows a kernel thread's full name, not 15 characters. */
+static bool nx_kthread_present(void *arg)
+{
+	struct nx_kthread_query *q = arg;
+	char path[PATH_MAX], comm[128];
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+	ssize_t len;
+	int fd;
+
+	if (!dir)
+		return false;
+	while (!q->pid && (d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		len = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+		comm[len > 0 ? len : 0] = '\0';
+		comm[strcspn(comm, "\n")] = '\0';
+		if (!strcmp(comm, q->name))
+			q->pid = atoi(d->d_name);
+	}
+	closedir(dir);
+	return q->pid;
+}
+
+pid_t nx_find_kthread(const char *name, uint64_t timeout_ms)
+{
+	struct nx_kthread_query q = { .name = name };
+
+	nx_poll_until(nx_kthread_present, &q, timeout_ms, 1000, NULL);
+	return q.pid;
+}

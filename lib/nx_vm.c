@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A VM over N regions and a model of its mappings; see include/nx_vm.h. */
+#include <sys/utsname.h>
+
 #include "nx_harness.h"
 #include "nx_host.h"
 #include "nx_poll.h"
@@ -32,7 +34,7 @@ void nx_vm_create(struct nx_vm *v, enum vm_mem_backing_src_type src, int nr,
 	TEST_ASSERT(nr <= NX_MAX_REGIONS, "at most %d regions, %d asked",
 		    NX_MAX_REGIONS, nr);
 	memset(v, 0, sizeof(*v));
-	v->vm = vm_create(1);
+	v->vm = vm_create(NX_VM_MAX_VCPUS);
 	if (disable_nx) {
 		__TEST_REQUIRE(kvm_has_cap(KVM_CAP_VM_DISABLE_NX_HUGE_PAGES),
 			       "KVM lacks KVM_CAP_VM_DISABLE_NX_HUGE_PAGES");
@@ -43,6 +45,7 @@ void nx_vm_create(struct nx_vm *v, enum vm_mem_backing_src_type src, int nr,
 	v->nx_on = nx_on && !disable_nx;
 	v->vcpu = vm_vcpu_add(v->vm, 0, nx_guest_main);
 	nx_regions_add(v->vm, &v->r, src, nr);
+	v->backed_1g = src == VM_MEM_SRC_ANONYMOUS_HUGETLB_1GB;
 	if (src == VM_MEM_SRC_ANONYMOUS_THP)
 		nx_vm_require_thp(v);
 	nx_guest_start(v->vcpu, &v->r);
@@ -76,21 +79,33 @@ void nx_vm_expect_eventually(struct nx_vm *v, const char *step)
 }
 
 /*
- * 4K mappings an in-place split leaves: the TDP MMU splits the huge mapping
- * (all 512 pages stay mapped), the shadow MMU zaps it and maps only the
- * faulting page.  Learnt from the first split, then held to exactly.
+ * 4K mappings an execute leaves, learnt the first time, then held to
+ * exactly.  The TDP MMU maps the faulting page alone, or splits a 2M
+ * mapping in place (all 512 stay).  The shadow MMU (mmu=legacy and
+ * mmu=shadow) zaps the 2M mapping, then maps the faulting page and
+ * prefetches the rest of its aligned group of NX_PTE_PREFETCH.
  */
-static int nx_vm_learn_split_4k(struct nx_vm *v)
+static int nx_vm_learn_4k(struct nx_vm *v, const char *what, bool was_huge)
 {
 	int64_t delta = nx_vm_stat(v->vm, pages_4k) - v->want.pages_4k;
+	enum nx_mmu mmu = nx_mmu_mode();
+	bool ok;
 
 	/* No split at all: nx_vm_expect() reports every counter. */
 	if (nx_vm_stat(v->vm, nx_lpage_splits) != v->want.nx_lpage_splits + 1)
 		return 1;
-	TEST_ASSERT(delta == 1 || delta == NX_PTES_PER_2M,
-		    "first NX split: expected pages_4k to grow by 1 (zap and fault) or %d (split in place), got %ld",
-		    NX_PTES_PER_2M, delta);
-	printf("an NX split of a 2M mapping leaves %ld 4K mappings\n", delta);
+	if (mmu == NX_MMU_TDP)
+		ok = delta == 1 || (was_huge && delta == NX_PTES_PER_2M);
+	else
+		ok = delta == NX_PTE_PREFETCH;
+	TEST_ASSERT(ok,
+		    "%s (%s): expected pages_4k to grow by %s, got %ld",
+		    what, nx_mmu_name(mmu),
+		    mmu != NX_MMU_TDP ? "8 (fault and prefetch)" :
+		    was_huge ? "1 (zap and fault) or 512 (split in place)" :
+		    "1", delta);
+	printf("%s (%s) leaves %ld 4K mappings\n", what, nx_mmu_name(mmu),
+	       delta);
 	return delta;
 }
 
@@ -103,36 +118,166 @@ static void nx_vm_split(struct nx_vm *v, struct nx_region_model *m, int pages)
 	v->want.nx_lpage_splits++;
 }
 
-void nx_vm_read(struct nx_vm *v, int i)
+/*
+ * A 4K fault that is no NX split: in a dirty-logged slot, or under a page
+ * table left in place (table_left).  The shadow MMU prefetches the aligned
+ * group of NX_PTE_PREFETCH around the page unless the mapping is writable
+ * in a dirty-logged slot: with nested paging (mmu=legacy) it is, under
+ * shadow paging the guest's clean PTE makes it read-only.  The TDP MMU
+ * maps the one page.
+ */
+static int nx_vm_fault_pages(struct nx_vm *v)
 {
+	enum nx_mmu mmu = nx_mmu_mode();
+
+	if (mmu == NX_MMU_SHADOW || (mmu == NX_MMU_LEGACY && !v->dirty_log))
+		return NX_PTE_PREFETCH;
+	return 1;
+}
+
+static void nx_vm_map_4k(struct nx_vm *v, struct nx_region_model *m)
+{
+	int pages = nx_vm_fault_pages(v);
+
+	m->state = NX_4K_UNACCOUNTED;
+	m->pages_4k = pages;
+	v->want.pages_4k += pages;
+}
+
+/* Whether the shadow MMU's collapse leaves a table that forces 4K. */
+static bool nx_vm_collapse_leaves_table(void)
+{
+	struct utsname u;
+	int major, minor;
+
+	if (nx_mmu_mode() == NX_MMU_TDP)
+		return false;
+	TEST_ASSERT(!uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2,
+		    "kernel release '%s': expected MAJOR.MINOR...", u.release);
+	/* 6.2 forces 4K only under a table of an NX split. */
+	return major < 6 || (major == 6 && minor < 2);
+}
+
+/* The 1G page around region @i, or NULL if the backing is not 1G. */
+static struct nx_1g_model *nx_vm_1g(struct nx_vm *v, int i)
+{
+	return v->backed_1g ? &v->gb[i / NX_REGIONS_PER_1G] : NULL;
+}
+
+/*
+ * 2M and 4K mappings an execute in a 1G mapping leaves: the TDP MMU splits
+ * the 1G mapping into 512 2M ones (still not executable) and the executed
+ * one into 512 4K ones; the shadow MMU zaps the 1G mapping and maps only
+ * the faulting 4K page.  Learnt from the first such split, then held to.
+ */
+static void nx_vm_learn_split_1g(struct nx_vm *v)
+{
+	int64_t d2m = nx_vm_stat(v->vm, pages_2m) - v->want.pages_2m;
+	int64_t d4k = nx_vm_stat(v->vm, pages_4k) - v->want.pages_4k;
+
+	v->split_1g_seen = true;
+	v->split_1g_2m = 0;
+	if (nx_vm_stat(v->vm, nx_lpage_splits) != v->want.nx_lpage_splits + 2)
+		return;	/* nx_vm_expect() reports every counter */
+	TEST_ASSERT((d2m == NX_REGIONS_PER_1G - 1 && d4k == NX_PTES_PER_2M) ||
+		    (d2m == 0 && d4k == nx_vm_fault_pages(v)),
+		    "first NX split of a 1G mapping: expected pages_2m +%d and pages_4k +%d (split in place) or +0 and +%d (zap and fault, %s), got %+ld and %+ld",
+		    NX_REGIONS_PER_1G - 1, NX_PTES_PER_2M,
+		    nx_vm_fault_pages(v), nx_mmu_name(nx_mmu_mode()), d2m, d4k);
+	v->split_1g_2m = d2m;
+	if (!v->split_4k)
+		v->split_4k = d4k;
+	printf("an NX split of a 1G mapping leaves %ld 2M and %ld 4K mappings\n",
+	       d2m, d4k);
+}
+
+/* An execute in region @i of a 1G page mapped 1G (or not at all). */
+static void nx_vm_exec_1g(struct nx_vm *v, struct nx_1g_model *gb, int i)
+{
+	int first = i - i % NX_REGIONS_PER_1G, j;
+	bool mapped = gb->state == NX_1G_HUGE;
+
+	if (mapped && !v->split_1g_seen)
+		nx_vm_learn_split_1g(v);
+	gb->state = NX_1G_SPLIT;
+	gb->split_seq = v->next_seq++;
+	v->want.nx_lpage_splits++;
+	if (mapped) {
+		v->want.pages_1g--;
+		for (j = first; v->split_1g_2m && j < first + NX_REGIONS_PER_1G; j++)
+			v->model[j].state = j == i ? NX_UNMAPPED : NX_HUGE;
+		v->want.pages_2m += v->split_1g_2m;
+	}
+	/* The executed region: its own 4K table, accounted too. */
+	nx_vm_split(v, &v->model[i],
+		    mapped ? v->split_4k : nx_vm_fault_pages(v));
+}
+
+static void nx_vm_access(struct nx_vm *v, int i, enum nx_guest_op op)
+{
+	struct nx_1g_model *gb = nx_vm_1g(v, i);
 	struct nx_region_model *m = &v->model[i];
 	char step[64];
 
-	nx_guest_do(v->vcpu, &v->r, NX_GUEST_READ, i);
-	/* A read maps an unmapped region 2M; a mapped one stays as it is. */
-	if (m->state == NX_UNMAPPED) {
+	nx_guest_do(v->vcpu, &v->r, op, i);
+	/*
+	 * A read maps an unmapped region 2M (4K with dirty logging or a page
+	 * table left under it), or the whole 1G page around it when nothing
+	 * is mapped there at the 1G level; a mapped one stays as it is.
+	 */
+	if (gb && gb->state == NX_1G_NONE) {
+		gb->state = NX_1G_HUGE;
+		v->want.pages_1g++;
+	} else if (gb && gb->state == NX_1G_HUGE) {
+		/* Already mapped by the 1G page. */
+	} else if (m->state == NX_UNMAPPED && (v->dirty_log || m->table_left)) {
+		nx_vm_map_4k(v, m);
+	} else if (m->state == NX_UNMAPPED) {
 		m->state = NX_HUGE;
 		v->want.pages_2m++;
 	}
-	snprintf(step, sizeof(step), "read of region %d", i);
+	snprintf(step, sizeof(step), "%s of region %d",
+		 op == NX_GUEST_WRITE ? "write" : "read", i);
 	nx_vm_expect(v, step);
+}
+
+void nx_vm_read(struct nx_vm *v, int i)
+{
+	nx_vm_access(v, i, NX_GUEST_READ);
+}
+
+void nx_vm_write(struct nx_vm *v, int i)
+{
+	nx_vm_access(v, i, NX_GUEST_WRITE);
 }
 
 void nx_vm_exec(struct nx_vm *v, int i)
 {
+	struct nx_1g_model *gb = nx_vm_1g(v, i);
 	struct nx_region_model *m = &v->model[i];
 	char step[64];
 
 	nx_guest_do(v->vcpu, &v->r, NX_GUEST_EXEC, i);
-	if (!v->nx_on && m->state == NX_UNMAPPED) {
+	if (gb && gb->state != NX_1G_SPLIT && v->nx_on) {
+		nx_vm_exec_1g(v, gb, i);
+	} else if (gb && gb->state == NX_1G_NONE) {
+		gb->state = NX_1G_HUGE;
+		v->want.pages_1g++;
+	} else if (gb && gb->state == NX_1G_HUGE) {
+		/* Mitigation off: the 1G mapping stays. */
+	} else if (m->state == NX_UNMAPPED && (v->dirty_log || m->table_left)) {
+		nx_vm_map_4k(v, m);
+	} else if (!v->nx_on && m->state == NX_UNMAPPED) {
 		m->state = NX_HUGE;
 		v->want.pages_2m++;
 	} else if (v->nx_on && m->state == NX_UNMAPPED) {
-		/* Faulted straight in at 4K: one page under an NX table. */
-		nx_vm_split(v, m, 1);
+		/* Faulted straight in at 4K, under an NX page table. */
+		if (!v->fault_4k)
+			v->fault_4k = nx_vm_learn_4k(v, "first execute of an unmapped region", false);
+		nx_vm_split(v, m, v->fault_4k);
 	} else if (v->nx_on && m->state == NX_HUGE) {
 		if (!v->split_4k)
-			v->split_4k = nx_vm_learn_split_4k(v);
+			v->split_4k = nx_vm_learn_4k(v, "first NX split", true);
 		v->want.pages_2m--;
 		nx_vm_split(v, m, v->split_4k);
 	}
@@ -157,8 +302,24 @@ void nx_vm_exec_all(struct nx_vm *v)
 		nx_vm_exec(v, i);
 }
 
+void nx_vm_fill_split(struct nx_vm *v)
+{
+	struct nx_region_model *m;
+	int i;
+
+	for (i = 0; i < v->r.nr; i++) {
+		m = &v->model[i];
+		if (m->state != NX_SPLIT || m->pages_4k != 1)
+			continue;
+		nx_guest_do(v->vcpu, &v->r, NX_GUEST_READ_PAGES, i);
+		v->want.pages_4k += NX_GUEST_FILL_PAGES - 1;
+		m->pages_4k = NX_GUEST_FILL_PAGES;
+	}
+	nx_vm_expect(v, "reading every 4K page of the split regions");
+}
+
 /* The oldest split region, as KVM's FIFO of NX pages would give it. */
-static struct nx_region_model *nx_vm_oldest_split(struct nx_vm *v)
+static struct nx_region_model *nx_vm_first_split(struct nx_vm *v)
 {
 	struct nx_region_model *oldest = NULL;
 	int i;
@@ -167,20 +328,65 @@ static struct nx_region_model *nx_vm_oldest_split(struct nx_vm *v)
 		if (v->model[i].state == NX_SPLIT &&
 		    (!oldest || v->model[i].split_seq < oldest->split_seq))
 			oldest = &v->model[i];
+	return oldest;
+}
+
+static struct nx_region_model *nx_vm_oldest_split(struct nx_vm *v)
+{
+	struct nx_region_model *oldest = nx_vm_first_split(v);
+
 	TEST_ASSERT(oldest, "model: no split region left to recover");
 	return oldest;
+}
+
+/* The oldest split 1G page, if it is older than region split @m. */
+static int nx_vm_older_1g(struct nx_vm *v, const struct nx_region_model *m)
+{
+	int g, oldest = -1;
+
+	for (g = 0; v->backed_1g && g < NX_MAX_1G; g++)
+		if (v->gb[g].state == NX_1G_SPLIT &&
+		    (!m || v->gb[g].split_seq < m->split_seq) &&
+		    (oldest < 0 || v->gb[g].split_seq < v->gb[oldest].split_seq))
+			oldest = g;
+	return oldest;
+}
+
+static void nx_vm_zap_region(struct nx_vm *v, struct nx_region_model *m)
+{
+	if (m->state == NX_SPLIT)
+		v->want.nx_lpage_splits--;
+	if (m->state == NX_HUGE)
+		v->want.pages_2m--;
+	v->want.pages_4k -= m->pages_4k;
+	m->state = NX_UNMAPPED;
+	m->pages_4k = 0;
+}
+
+/* Zapping the 2M-level table of 1G page @g takes everything under it. */
+static void nx_vm_zap_1g(struct nx_vm *v, int g)
+{
+	int i, first = g * NX_REGIONS_PER_1G;
+
+	for (i = first; i < first + NX_REGIONS_PER_1G && i < v->r.nr; i++)
+		nx_vm_zap_region(v, &v->model[i]);
+	v->gb[g].state = NX_1G_NONE;
+	v->want.nx_lpage_splits--;
 }
 
 void nx_vm_recovered(struct nx_vm *v, int n)
 {
 	struct nx_region_model *m;
+	int64_t target = v->want.nx_lpage_splits - n;
+	int g;
 
-	while (n--) {
-		m = nx_vm_oldest_split(v);
-		v->want.pages_4k -= m->pages_4k;
-		v->want.nx_lpage_splits--;
-		m->state = NX_UNMAPPED;
-		m->pages_4k = 0;
+	while (v->want.nx_lpage_splits > target) {
+		m = nx_vm_first_split(v);
+		g = nx_vm_older_1g(v, m);
+		if (g >= 0)
+			nx_vm_zap_1g(v, g);
+		else
+			nx_vm_zap_region(v, nx_vm_oldest_split(v));
 	}
 }
 
@@ -194,6 +400,7 @@ void nx_vm_unaccounted(struct nx_vm *v, int n)
 
 void nx_vm_collapsed(struct nx_vm *v)
 {
+	bool table_left = nx_vm_collapse_leaves_table();
 	struct nx_region_model *m;
 	int i;
 
@@ -206,7 +413,19 @@ void nx_vm_collapsed(struct nx_vm *v)
 			v->want.nx_lpage_splits--;
 		m->state = NX_UNMAPPED;
 		m->pages_4k = 0;
+		m->table_left = table_left;
 	}
+}
+
+void nx_vm_set_dirty_log(struct nx_vm *v, bool on)
+{
+	vm_mem_region_set_flags(v->vm, NX_REGIONS_SLOT,
+				on ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+	v->dirty_log = on;
+	if (!on)
+		nx_vm_collapsed(v);
+	nx_vm_expect(v, on ? "turning dirty logging on" :
+		     "turning dirty logging off");
 }
 
 static bool nx_vm_all_zero(void *arg)
@@ -231,8 +450,11 @@ double nx_vm_zapped_all(struct nx_vm *v, bool nx_on, const char *why)
 		    got.pages_1g, got.nx_lpage_splits);
 	for (i = 0; i < v->r.nr; i++)
 		memset(&v->model[i], 0, sizeof(v->model[i]));
+	memset(v->gb, 0, sizeof(v->gb));
 	v->nx_on = nx_on;
 	v->split_4k = 0;
+	v->split_1g_seen = false;
+	v->fault_4k = 0;
 	nx_guest_warm_up(v->vcpu, &v->r);
 	nx_vm_baseline(v);
 	return res.elapsed_us / 1000.0;

@@ -4,19 +4,31 @@
 # (make -C $(KVM_DIR) -f Makefile -f framework.mk ...), so that the suite is
 # compiled with exactly the flags, include paths and library objects that the
 # tree's own KVM selftests use.  Nothing of the framework is copied: its
-# version differences stay in include/nx_compat.h.
+# version differences stay in include/nx_compat.h.  The same file builds the
+# suite installed inside a kernel tree (mk/tree.mk).
 #
-# Inputs: NX_TOP (project root), NX_OUT (build folder), OUTPUT (where the
-# framework's own objects go).
+# Inputs: NX_TOP (the suite's sources), NX_OUT (object folder), OUTPUT
+# (where the framework's own objects go); optional NX_BIN (binary folder,
+# default NX_OUT) and NX_LINK_FLAGS (default -static).
+
+NX_BIN ?= $(NX_OUT)
+NX_LINK_FLAGS ?= -static
 
 NX_TESTS := $(basename $(notdir $(wildcard $(NX_TOP)/x86_64/*_test.c)))
 NX_LIB_OBJS := $(patsubst $(NX_TOP)/lib/%.c,$(NX_OUT)/lib/%.o, \
 		 $(wildcard $(NX_TOP)/lib/*.c))
-NX_TEST_BINS := $(addprefix $(NX_OUT)/,$(NX_TESTS))
+NX_TEST_OBJS := $(patsubst %,$(NX_OUT)/x86_64/%.o,$(NX_TESTS))
+NX_TEST_BINS := $(addprefix $(NX_BIN)/,$(NX_TESTS))
+NX_HDRS := $(wildcard $(NX_TOP)/include/*.h)
 
 # Framework flavour, for include/nx_compat.h.
 NX_FW_FLAGS := $(if $(shell grep -s 'define vm_get_stat' include/kvm_util.h), \
-		  -DNX_FW_BARE_STAT_NAMES)
+		  -DNX_FW_BARE_STAT_NAMES) \
+	       $(if $(shell grep -s 'atoi_positive' include/test_util.h),, \
+		  -DNX_FW_NO_ATOI_POSITIVE)
+# 6.12's lib.mk builds everything with _GNU_SOURCE (CPU_SET, ...); 6.1's
+# only where a framework file asks for it.
+NX_FW_FLAGS += $(if $(filter -D_GNU_SOURCE%,$(CFLAGS)),,-D_GNU_SOURCE)
 
 NX_CFLAGS = $(CFLAGS) $(NX_FW_FLAGS) -I$(NX_TOP)/include
 
@@ -26,20 +38,25 @@ nx-tests: $(NX_TEST_BINS)
 nx-print-cflags:
 	@echo $(CFLAGS)
 
-$(NX_OUT)/lib/%.o: $(NX_TOP)/lib/%.c $(wildcard $(NX_TOP)/include/*.h)
+$(NX_LIB_OBJS): $(NX_OUT)/lib/%.o: $(NX_TOP)/lib/%.c $(NX_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CC,nx,$@)
 	$(Q)$(CC) $(NX_CFLAGS) $(CPPFLAGS) -c $< -o $@
 
-$(NX_OUT)/x86_64/%.o: $(NX_TOP)/x86_64/%.c $(wildcard $(NX_TOP)/include/*.h)
+$(NX_TEST_OBJS): $(NX_OUT)/x86_64/%.o: $(NX_TOP)/x86_64/%.c $(NX_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CC,nx,$@)
 	$(Q)$(CC) $(NX_CFLAGS) $(CPPFLAGS) -c $< -o $@
 
-# Static, so that the binaries run in a busybox initramfs as they are.
-$(NX_OUT)/%: $(NX_OUT)/x86_64/%.o $(NX_LIB_OBJS) $(LIBKVM_OBJS)
+# Static by default, so that the binaries run in a busybox initramfs as
+# they are.
+$(NX_TEST_BINS): $(NX_BIN)/%: $(NX_OUT)/x86_64/%.o $(NX_LIB_OBJS) $(LIBKVM_OBJS)
+	@mkdir -p $(@D)
 	$(call msg,LINK,nx,$@)
-	$(Q)$(CC) $(NX_CFLAGS) -static $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(NX_CFLAGS) $(NX_LINK_FLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# libnuma (libnuma-dev's static archive) for the NUMA placement test only.
+$(NX_BIN)/nx_numa_test: LDLIBS += -lnuma
 
 # Keep the objects: an edit to one file recompiles that file only.
-.SECONDARY:
+.SECONDARY: $(NX_TEST_OBJS) $(NX_LIB_OBJS)

@@ -4,6 +4,8 @@
 # Install, from Debian's archive, what is missing for a purpose:
 #   suite  build the tests and run them in a QEMU VM (run_nx_tests.sh)
 #   check  the project's own tests as well (make check)
+#   perf   the suite, and the libraries Debian's perf (linux-perf, unpacked
+#          into the VM by run_nx_tests.sh --perf) is linked against
 #   bisect build kernels too (run_nx_tests.sh --bisect): ccache caches
 #          the objects across bisect steps
 # Does nothing when everything is there, so it is cheap to call each run.
@@ -11,23 +13,35 @@ set -euo pipefail
 
 suite=(gcc:gcc make:make qemu-system-x86_64:qemu-system-x86 cpio:cpio
 	xz:xz-utils perl:perl)
-check=(bats:bats shellcheck:shellcheck python3:python3 patch:patch)
+check=(bats:bats shellcheck:shellcheck python3:python3 patch:patch git:git
+	rsync:rsync)
 bisect=(ccache:ccache flex:flex bison:bison bc:bc git:git)
+# linux-perf's Depends (6.1.192-2), without perl and python3 themselves.
+perf_libs=(libbabeltrace1 libcap2 libdw1 libelf1 liblzma5 libnuma1 libopencsd1
+	libperl5.36 libpython3.11 libslang2 libunwind8 libzstd1 zlib1g)
 
 want=("${suite[@]}")
 case ${1:-suite} in
 suite) ;;
 check) want+=("${check[@]}") ;;
+perf) ;;
 bisect) want+=("${bisect[@]}") ;;
-*) echo "usage: install_deps.sh [suite|check|bisect]" >&2; exit 2 ;;
+*) echo "usage: install_deps.sh [suite|check|perf|bisect]" >&2; exit 2 ;;
 esac
 
 missing=()
 for pair in "${want[@]}"; do
 	command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 done
-# Static test binaries need the C library's archive.
+if [ "${1:-suite}" = perf ]; then
+	for pkg in "${perf_libs[@]}"; do
+		[ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] ||
+			missing+=("$pkg")
+	done
+fi
+# Static test binaries need the C library's archive, the NUMA test libnuma's.
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing+=(libc6-dev)
+[ -e /usr/lib/x86_64-linux-gnu/libnuma.a ] || missing+=(libnuma-dev)
 # objtool and the kernel's signing tools link against these.
 if [ "${1:-suite}" = bisect ]; then
 	[ -e /usr/include/libelf.h ] || missing+=(libelf-dev)

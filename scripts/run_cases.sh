@@ -10,10 +10,20 @@
 #   CATALOGUE: lines "BINARY CASE_NAME", in run order.
 #   TIMEOUT_S: per-case limit; the binary enforces it, and this script
 #              kills the binary after TIMEOUT_S + 30 in case it cannot.
+#
+# Environment (all optional):
+#   NX_SKIP_ALL   run nothing: every case is skipped with this reason (an
+#                 MMU mode the VM could not set up)
+#   NX_PERF_CMD   a perf binary: each case runs under `perf stat` of the
+#                 kvm: and kvmmmu: events; the counts follow the case's
+#                 output as "# nx_perf: CASE LINE" lines
+#   NX_PERF_SKIP  why --perf counts cannot be taken (one line per case)
 
 catalogue=$1
 timeout_s=$2
 out=$(mktemp "${TMPDIR:-/tmp}/nx-case.XXXXXX") || exit 1
+perf_out=$out.perf
+rc_file=$out.rc
 
 child=
 
@@ -21,7 +31,7 @@ child=
 # case changed) before this script goes, instead of after the case ends.
 stop() {
 	[ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"
-	rm -f "$out"
+	rm -f "$out" "$perf_out" "$perf_out.log" "$rc_file"
 	exit 130
 }
 trap stop INT TERM HUP
@@ -34,15 +44,40 @@ while read -r bin name; do
 	[ -n "$name" ] || continue
 	i=$((i + 1))
 	echo "# selftests: nx: $name"
-	timeout -s KILL $((timeout_s + 30)) "$bin" -t "$timeout_s" -r "$name" \
-		>"$out" 2>&1 </dev/null &
+	if [ -n "${NX_SKIP_ALL:-}" ]; then
+		echo "ok $i $name # SKIP $NX_SKIP_ALL"
+		continue
+	fi
+	rm -f "$perf_out" "$perf_out.log" "$rc_file"
+	if [ -n "${NX_PERF_CMD:-}" ]; then
+		# perf stat exits 0 when its command dies of a signal: the
+		# case's own status goes through a file.  perf's warnings go
+		# with its counts, not into the case's output.
+		# shellcheck disable=SC2016 # the inner sh expands them
+		timeout -s KILL $((timeout_s + 30)) "$NX_PERF_CMD" stat \
+			-e 'kvm:*' -e 'kvmmmu:*' -o "$perf_out" -- \
+			/bin/sh -c 'o=$1 r=$2; shift 2; "$@" >"$o" 2>&1; echo $? >"$r"' \
+			sh "$out" "$rc_file" "$bin" -t "$timeout_s" -r "$name" \
+			>"$perf_out.log" 2>&1 </dev/null &
+	else
+		timeout -s KILL $((timeout_s + 30)) "$bin" -t "$timeout_s" \
+			-r "$name" >"$out" 2>&1 </dev/null &
+	fi
 	child=$!
 	wait "$child"
 	rc=$?
 	child=
+	if [ $rc != 137 ] && [ -s "$rc_file" ]; then
+		rc=$(cat "$rc_file")
+	fi
 	# awk, not sed: a line cut short by a crash must still end in a
 	# newline, or the result line below would be glued onto it.
 	awk '{ print "# " $0 }' "$out"
+	if [ -n "${NX_PERF_CMD:-}" ] && [ -s "$perf_out" ]; then
+		cat "$perf_out" "$perf_out.log" | sed "s|^|# nx_perf: $name |"
+	elif [ -n "${NX_PERF_CMD:-}${NX_PERF_SKIP:-}" ]; then
+		echo "# nx_perf: $name SKIP ${NX_PERF_SKIP:-perf stat wrote no counts}"
+	fi
 	reason=$(sed -n "s/^\(not \)\{0,1\}ok 1 $name # //p" "$out" | tail -n 1)
 	case $rc in
 	0) echo "ok $i $name" ;;
@@ -51,4 +86,4 @@ while read -r bin name; do
 	*) echo "not ok $i $name # ${reason:-exit $rc}" ;;
 	esac
 done <"$catalogue"
-rm -f "$out"
+rm -f "$out" "$perf_out" "$perf_out.log" "$rc_file"

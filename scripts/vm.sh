@@ -64,9 +64,38 @@ nx_module_deps() {
 	NX_KO[$name]=$ko
 }
 
-# Initramfs: busybox, init, the suite's binaries and the KVM modules.
+# Debian's perf (linux-perf is built from the 6.1 source; its tracepoint
+# counting works on 6.12 too).
+NX_PERF_DEB_VERSION=${NX_PERF_DEB_VERSION:-6.1.192-2}
+
+# --perf: Debian's perf binary and the shared libraries it needs (from this
+# host, as ldd resolves them: scripts/install_deps.sh perf installs them)
+# into ROOT as /nx/perf/perf.  Without them the guest skips the counts and
+# says why.
+nx_initramfs_perf() {
+	local root=$1 pkg=$NX_CACHE/pkgs/linux-perf-$NX_PERF_DEB_VERSION perf lib
+	"$NX_TOP/scripts/debian_pkg.sh" "linux-perf=$NX_PERF_DEB_VERSION" \
+		"$pkg" >&2 || { echo "nx: --perf: could not fetch linux-perf" >&2; return 0; }
+	perf=$pkg/usr/bin/perf
+	if ldd "$perf" | grep -q 'not found'; then
+		echo "nx: --perf: libraries of perf missing on this host" \
+			"(scripts/install_deps.sh perf):" \
+			"$(ldd "$perf" | awk '/not found/ { print $1 }' | tr '\n' ' ')" >&2
+		return 0
+	fi
+	mkdir -p "$root/nx/perf" "$root/lib64" "$root/lib/x86_64-linux-gnu"
+	cp "$perf" "$root/nx/perf/perf"
+	for lib in $(ldd "$perf" | awk '/=> \// { print $3 }'); do
+		cp -L "$lib" "$root/lib/x86_64-linux-gnu/"
+	done
+	lib=$(ldd "$perf" | awk '$1 ~ /^\/.*ld-linux/ { print $1 }')
+	cp -L "$lib" "$root/lib64/"
+}
+
+# Initramfs: busybox, init, the suite's binaries named in CATALOGUE (lines
+# "BINARY CASE") and the KVM modules.
 nx_build_initramfs() {
-	local out=$1 catalogue=$2 root name bb
+	local out=$1 catalogue=$2 root name bb bin
 	local -a NX_ORDER=()
 	local -A NX_KO=()
 
@@ -80,7 +109,10 @@ nx_build_initramfs() {
 	cp "$bb/bin/busybox" "$root/bin/busybox"
 	cp "$NX_TOP/scripts/vm/init" "$root/init"
 	cp "$NX_TOP/scripts/run_cases.sh" "$root/nx/"
-	cp "$NX_BUILD"/*_test "$root/nx/bin/"
+	while read -r bin; do
+		cp "$bin" "$root/nx/bin/"
+	done < <(cut -d' ' -f1 "$catalogue" | sort -u)
+	[ "${NX_PERF:-0}" = 1 ] && nx_initramfs_perf "$root"
 	sed "s|^[^ ]*/|/nx/bin/|" "$catalogue" >"$root/nx/cases.txt"
 	for name in "${NX_ORDER[@]}"; do
 		nx_ko_cat "${NX_KO[$name]}" >"$root/nx/modules/$name.ko"
@@ -95,6 +127,8 @@ nx_build_initramfs() {
 		NX_HUGEPAGES=$NX_HUGEPAGES
 		NX_TEST_TIMEOUT=$NX_TEST_TIMEOUT
 		NX_SABOTAGE="${NX_SABOTAGE[*]}"
+		NX_MMU_MODES="${NX_MMU_MODES[*]}"
+		NX_PERF=${NX_PERF:-0}
 	EOC
 	(cd "$root" && find . | cpio -o -H newc --quiet) >"$out"
 	rm -rf "$root"
@@ -133,23 +167,48 @@ nx_seconds_between() {
 	printf '%d.%d\n' $((ds / 10)) $((ds % 10))
 }
 
+# NX_VM_NUMA=2: two NUMA nodes, each with one CPU and half the memory.
+nx_vm_numa() {
+	local n
+	NX_QEMU_NUMA=()
+	[ "${NX_VM_NUMA:-1}" = 2 ] || return 0
+	for n in 0 1; do
+		NX_QEMU_NUMA+=(-object "memory-backend-ram,id=m$n,size=$((NX_VM_MEM / 2))M"
+			-numa "node,nodeid=$n,cpus=$n,memdev=m$n")
+	done
+}
+
+# The QEMU command line, into NX_QEMU_CMD: INITRD, console log, results
+# stream (ttyS1).  Every option of the VM is set here.
+nx_qemu_cmdline() {
+	local initrd=$1 console=$2 results=$3
+	# no_timer_check: on a loaded host the early IO-APIC timer check of a
+	# TCG guest can fail and panic the boot.
+	local append="console=ttyS0 loglevel=4 panic=-1 oops=panic no_timer_check rdinit=/init"
+	# 1G hugepages only come from memory reserved at boot.
+	append+=" hugepagesz=1G hugepages=$NX_HUGEPAGES_1G"
+
+	nx_vm_accel
+	local -a NX_QEMU_NUMA
+	nx_vm_numa
+	NX_QEMU_CMD=(qemu-system-x86_64 "${NX_QEMU_ACCEL[@]}" -smp 2
+		-m "$NX_VM_MEM" "${NX_QEMU_NUMA[@]}"
+		-nodefaults -no-reboot -display none -monitor none
+		-kernel "$NX_KERNEL" -initrd "$initrd" -append "$append"
+		-chardev "file,id=con,path=$console" -serial chardev:con
+		-chardev "file,id=res,path=$results" -serial chardev:res)
+}
+
 # Boot and run.  Sets NX_BOOT_S, NX_RUN_S; returns 0 ran to the end,
 # 125 could not boot, 1 the guest died or hung during the tests.
 nx_vm_boot() {
 	local initrd=$1 dir=$2 pid t0 t1 rc
-	# no_timer_check: on a loaded host the early IO-APIC timer check of a
-	# TCG guest can fail and panic the boot.
-	local append="console=ttyS0 loglevel=4 panic=-1 oops=panic no_timer_check rdinit=/init"
+	local -a NX_QEMU_CMD
 
-	nx_vm_accel
+	nx_qemu_cmdline "$initrd" "$dir/console.log" "$dir/results.raw"
 	echo "nx: booting $(basename "$NX_KERNEL") under QEMU ($NX_ACCEL)"
 	t0=$(date +%s%N)
-	qemu-system-x86_64 "${NX_QEMU_ACCEL[@]}" -smp 2 -m "$NX_VM_MEM" \
-		-nodefaults -no-reboot -display none -monitor none \
-		-kernel "$NX_KERNEL" -initrd "$initrd" -append "$append" \
-		-chardev "file,id=con,path=$dir/console.log" -serial chardev:con \
-		-chardev "file,id=res,path=$dir/results.raw" -serial chardev:res \
-		</dev/null >"$dir/qemu.log" 2>&1 &
+	"${NX_QEMU_CMD[@]}" </dev/null >"$dir/qemu.log" 2>&1 &
 	pid=$!
 	NX_QEMU_PID=$pid
 

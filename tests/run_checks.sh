@@ -4,11 +4,18 @@
 # `make check`: the project's own tests, each reported as one TAP line,
 # closing with "N passed, N failed".
 #
-#   build      the suite against the pinned Debian kernel tree
+#   build      the suite against the pinned Debian kernel tree, and
+#              against the 6.1 one (make SERIES=6.1)
+#   install-tree  the suite installed into a copy of the 6.12 and 6.1 trees,
+#              built there by the tree's make, then removed, the copy's git
+#              status clean (tests/install_tree_check.sh)
 #   unit       C unit tests of lib/ (kselftest harness), no KVM needed
 #   bats       the runner's argument handling, state save/restore, results
 #   lint       shellcheck and the kernel's checkpatch.pl
 #   suite      ./run_nx_tests.sh in a VM booting the pinned Debian kernel
+#   matrix     a slice of --matrix: the pinned 6.12 kernel under the legacy
+#              TDP MMU and shadow paging (quick tests, with --perf), and
+#              Debian's 6.1 under the TDP MMU once `make SERIES=6.1` builds
 #   canaries   the suite run against a KVM sabotaged through its module
 #              parameters, and against kvm modules rebuilt with each patch
 #              in tests/canaries/, must fail, naming the right tests
@@ -94,6 +101,11 @@ canary() {
 
 check prerequisites scripts/install_deps.sh check
 check build make -s all
+check "build (6.1 framework)" make -s SERIES=6.1
+check "install-tree (6.12 tree)" tests/install_tree_check.sh "$ksrc" "$out/tree-6.12"
+# make SERIES=6.1 above prepared the 6.1 tree.
+check "install-tree (6.1 tree)" tests/install_tree_check.sh \
+	"$top/.cache/linux-$NX_61_KVER" "$out/tree-6.1"
 sub_suite unit make -s unit-run
 sub_suite bats bats --tap tests/bats
 check lint lint
@@ -107,12 +119,35 @@ suite() {
 }
 
 suite
+
+# A slice of the matrix that fits CI: the split tests in two more MMU modes
+# (one VM boot, KVM reloaded in between), with perf counts; and the same
+# tests on Debian's 6.1 with the 6.1 build ("build (6.1 framework)" above).
+matrix_slice() {
+	local dir=$out/matrix f rc=0
+	rm -rf "$dir"
+	NX_NO_BUILD=1 ./run_nx_tests.sh --results "$dir" --kernel debian:6.12 \
+		--mmu legacy,shadow --perf --test 'nx_split_recovery.*' || rc=1
+	for f in "$dir"/*/*/*/perf/nx_split_recovery.hugetlb_2m.split_and_recover.txt; do
+		grep -q 'kvmmmu:' "$f" || { echo "no kvmmmu counts in $f"; rc=1; }
+	done
+	if compgen -G "build/6.1/*_test" >/dev/null; then
+		NX_NO_BUILD=1 ./run_nx_tests.sh --results "$dir" --kernel debian:6.1 \
+			--mmu tdp --test 'nx_split_recovery.*' || rc=1
+	else
+		echo "no 6.1 build in build/6.1 (make SERIES=6.1)"
+		rc=1
+	fi
+	return $rc
+}
+check "matrix: 6.12 x legacy,shadow (--perf), 6.1 x tdp" matrix_slice
+
 # Only sabotage that defeats a test whenever it lands is used here: forcing
 # ratio 0 would race the test's own ratio 1 (one wake-up can recover all),
 # so recovery breakage is left to the patched-module canaries.
 check "canary: mitigation forced off fails split_and_recover" canary \
 	kvm.nx_huge_pages=N \
-	"nx_split_recovery.hugetlb_2m.split_and_recover nx_split_recovery.thp.split_and_recover " \
+	"nx_split_1g.hugetlb_1g.split_and_recover nx_split_recovery.hugetlb_2m.split_and_recover nx_split_recovery.thp.split_and_recover " \
 	'*.split_and_recover'
 check "canary: mitigation forced on fails mitigation_off_no_split" canary \
 	kvm.nx_huge_pages=Y \

@@ -13,6 +13,11 @@
  * flush_before_yield traces the worker with kprobes and checks the order of
  * zaps, flushes and lock releases, timing the lock holds and what a vCPU
  * faulting elsewhere meanwhile suffers.
+ *
+ * From 6.18, KVM recovers TDP MMU pages with mmu_lock held for read, to cut
+ * the guest jitter of a long pass.  There faults_beside_pass checks what
+ * that change is for: a vCPU faulting on other memory keeps making progress
+ * while a large pass runs.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -37,7 +42,10 @@
 /* Bounded waits that assert that nothing happens. */
 #define QUIET_WAIT_MS		1000
 #define QUIET_PERIOD_MS		20
+/* 6.12: a vhost task of this process, its comm cut to 15 characters. */
 #define WORKER_COMM		"kvm-nx-lpage-re"
+/* 6.1: a kthread named after the process that created the VM. */
+#define WORKER_KTHREAD		"kvm-nx-lpage-recovery-%d"
 #define WORKER_DEADLINE_MS	5000
 #define MAX_RECS		(1 << 16)
 
@@ -47,6 +55,10 @@
 #define FAULT_PAGE		4096UL
 #define FAULT_PAGES		16384
 #define MAX_STEPS		(1 << 18)
+/* Steps of the faulting vCPU before the pass, to know its pace. */
+#define WARM_STEPS		8
+/* A lock hold this many mean steps long shows whether faults run beside it. */
+#define LONG_HOLD_STEPS		8
 
 enum {
 	P_PASS, P_PASS_RET, P_ZAP, P_ZAP_LEGACY, P_FLUSH,
@@ -56,12 +68,21 @@ enum {
 /*
  * The pass function is inlined into the worker in Debian's 6.12 kvm.ko:
  * then a worker run that zaps is the pass (the other runs only sleep).
+ * Debian's 6.1 kvm.ko inlines kvm_recover_nx_lpages() into a worker that
+ * loops until the VM goes, so there a pass is the worker's SRCU read-side
+ * section: the pass is the only place where it takes kvm->srcu.
  */
 static const char *const pass_syms[] = {
 	"kvm_recover_nx_huge_pages", "kvm_recover_nx_lpages",
-	"kvm_nx_huge_page_recovery_worker", NULL
+	"kvm_nx_huge_page_recovery_worker", "__srcu_read_lock", NULL
 };
-static const char *const zap_syms[] = { "kvm_tdp_mmu_zap_sp", NULL };
+static const char *const pass_ret_syms[] = {
+	"kvm_recover_nx_huge_pages", "kvm_recover_nx_lpages",
+	"kvm_nx_huge_page_recovery_worker", "__srcu_read_unlock", NULL
+};
+static const char *const zap_syms[] = {
+	"kvm_tdp_mmu_zap_sp", "kvm_tdp_mmu_zap_possible_nx_huge_page", NULL
+};
 static const char *const legacy_zap_syms[] = {
 	"kvm_mmu_prepare_zap_page", "__kvm_mmu_prepare_zap_page", NULL
 };
@@ -75,7 +96,7 @@ static const char *const yield_read_syms[] = {
 
 static struct nx_probe probes[NR_PROBES] = {
 	[P_PASS] = { "pass", false, pass_syms, true },
-	[P_PASS_RET] = { "pass_ret", true, pass_syms, true },
+	[P_PASS_RET] = { "pass_ret", true, pass_ret_syms, true },
 	[P_ZAP] = { "zap", false, zap_syms },
 	[P_ZAP_LEGACY] = { "zap_legacy", false, legacy_zap_syms },
 	[P_FLUSH] = { "flush", false, flush_syms, true },
@@ -95,6 +116,7 @@ struct pass_trace {
 	int stretches;		/* lock releases with zaps since the last */
 	int final_zaps;		/* zaps between the last yield and the end */
 	uint64_t hold_max_us, flush_lat_max_us;
+	uint64_t hold_start_us, hold_end_us;	/* the longest hold */
 	uint64_t start_us, end_us;	/* of the last zapping pass */
 	char violation[256];	/* the first lock drop with zaps unflushed */
 };
@@ -106,20 +128,15 @@ struct walk {
 	uint64_t start, seg, last_zap, first_unflushed, last_flush;
 };
 
-static bool tdp_mmu_on(void)
-{
-	char buf[16];
-	bool on = false;
-
-	return !nx_kvm_param_read("tdp_mmu", buf, sizeof(buf)) &&
-	       nx_parse_bool(buf, &on) && on;
-}
-
 /* The lock is dropped (or the pass ends) at @r: all zaps must be flushed. */
 static void lock_release(struct pass_trace *t, struct walk *w,
 			 const struct nx_trace_rec *r, const char *what)
 {
-	t->hold_max_us = max(t->hold_max_us, r->t_us - w->seg);
+	if (r->t_us - w->seg > t->hold_max_us) {
+		t->hold_max_us = r->t_us - w->seg;
+		t->hold_start_us = w->seg;
+		t->hold_end_us = r->t_us;
+	}
 	t->stretches += w->unreleased > 0;
 	w->unreleased = 0;
 	if (!w->unflushed || t->violation[0])
@@ -226,16 +243,66 @@ static bool pass_traced(void *arg)
 	return t->passes > 0;
 }
 
-/* Probes on, restricted to the VM's recovery worker. */
-static void trace_worker(void)
+static void pin_task(pid_t pid, int cpu, int ncpus)
 {
-	pid_t worker = nx_find_thread(WORKER_COMM, WORKER_DEADLINE_MS);
+	cpu_set_t set;
+	int i;
 
-	if (!worker)
-		nx_skip("no thread '" WORKER_COMM "*' in this process after the first KVM_RUN (a kernel whose recovery worker is a kthread is not supported)");
-	nx_trace_filter_pid(worker);
-	printf("tracing worker %d: pass %s, zap %s, flush %s, yield %s\n",
-	       worker, probes[P_PASS].sym,
+	CPU_ZERO(&set);
+	for (i = 0; i < ncpus; i++)
+		if (cpu < 0 || i == cpu)
+			CPU_SET(i, &set);
+	TEST_ASSERT(!sched_setaffinity(pid, sizeof(set), &set),
+		    "sched_setaffinity(%d, CPU %d): %s", pid, cpu,
+		    strerror(errno));
+}
+
+static void pin_self(int cpu, int ncpus)
+{
+	pin_task(0, cpu, ncpus);
+}
+
+struct worker {
+	char kthread_name[64];
+	pid_t pid;
+	bool kthread;
+};
+
+static bool worker_present(void *arg)
+{
+	struct worker *w = arg;
+
+	w->pid = nx_find_thread(WORKER_COMM, 0);
+	if (!w->pid) {
+		w->pid = nx_find_kthread(w->kthread_name, 0);
+		w->kthread = w->pid;
+	}
+	return w->pid;
+}
+
+/*
+ * Probes on, restricted to the VM's recovery worker, which must run on
+ * @cpu.  A 6.12 worker, created by the first KVM_RUN, inherited it from
+ * the thread that ran it; a 6.1 kthread, created with the VM, may run
+ * anywhere and is moved there.
+ */
+static void trace_worker(int cpu)
+{
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct worker w = { 0 };
+
+	snprintf(w.kthread_name, sizeof(w.kthread_name), WORKER_KTHREAD,
+		 getpid());
+	nx_poll_until(worker_present, &w, WORKER_DEADLINE_MS, 1000, NULL);
+	if (!w.pid)
+		nx_skip("no NX recovery worker: neither a thread '" WORKER_COMM "*' of this process nor a kthread '%s'",
+			w.kthread_name);
+	if (w.kthread)
+		pin_task(w.pid, cpu, ncpus);
+	nx_trace_filter_pid(w.pid);
+	printf("tracing worker %d (%s, CPU %d): pass %s, zap %s, flush %s, yield %s\n",
+	       w.pid, w.kthread ? w.kthread_name : "thread of this process",
+	       cpu, probes[P_PASS].sym,
 	       probes[P_ZAP].sym ? probes[P_ZAP].sym : probes[P_ZAP_LEGACY].sym,
 	       probes[P_FLUSH].sym, probes[P_YIELD].sym);
 }
@@ -243,7 +310,7 @@ static void trace_worker(void)
 /* Before the VM: a case that cannot trace skips before the costly part. */
 static void trace_setup(void)
 {
-	bool tdp = tdp_mmu_on();
+	bool tdp = nx_tdp_mmu_on();
 
 	recs = calloc(MAX_RECS, sizeof(*recs));
 	TEST_ASSERT(recs, "out of memory");
@@ -275,7 +342,7 @@ static void traced_pass(struct kvm_vm *vm, struct pass_trace *t)
 /* Every zap the pass made is in the trace: nothing was lost. */
 static void check_trace_complete(const struct pass_trace *t, int zapped)
 {
-	TEST_ASSERT(tdp_mmu_on() ? t->zaps == zapped : t->zaps >= zapped,
+	TEST_ASSERT(nx_tdp_mmu_on() ? t->zaps == zapped : t->zaps >= zapped,
 		    "the pass zapped %d split pages, the trace shows %d zaps",
 		    zapped, t->zaps);
 }
@@ -398,19 +465,6 @@ static void expect_idle_passes_quiet(struct nx_vm *v)
 	nx_vm_expect(v, "recovery passes with nothing split");
 }
 
-static void pin_self(int cpu, int ncpus)
-{
-	cpu_set_t set;
-	int i;
-
-	CPU_ZERO(&set);
-	for (i = 0; i < ncpus; i++)
-		if (cpu < 0 || i == cpu)
-			CPU_SET(i, &set);
-	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set),
-		    "sched_setaffinity(CPU %d): %s", cpu, strerror(errno));
-}
-
 static void run_flush_counts(const struct nx_case *c)
 {
 	int ncpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -424,7 +478,7 @@ static void run_flush_counts(const struct nx_case *c)
 	pin_self(ncpus - 1, ncpus);
 	split_vm(&v, NR_FLUSH_REGIONS);
 	pin_self(0, ncpus);
-	trace_worker();
+	trace_worker(ncpus - 1);
 	nx_vm_read_all(&v);
 	nx_vm_exec(&v, 0);
 	/* One zap: it may be followed by a yield, so this is not retried. */
@@ -445,6 +499,7 @@ static void run_flush_counts(const struct nx_case *c)
 struct load {
 	struct kvm_vcpu *vcpu;
 	int worker_cpu, other_cpu;
+	bool no_busy;		/* leave the worker's CPU idle */
 	pthread_t busy, faulter;
 	bool stop;
 	uint64_t total_steps;	/* guest steps ever, the first in warm-up */
@@ -542,7 +597,8 @@ static void load_start(struct load *l)
 {
 	l->stop = false;
 	l->nr_steps = 0;
-	TEST_ASSERT(!pthread_create(&l->busy, NULL, busy_fn, l) &&
+	TEST_ASSERT((l->no_busy ||
+		     !pthread_create(&l->busy, NULL, busy_fn, l)) &&
 		    !pthread_create(&l->faulter, NULL, faulter_fn, l),
 		    "pthread_create failed");
 }
@@ -568,7 +624,8 @@ static void load_stop(struct load *l, uint64_t pass_end_us)
 
 	nx_poll_until(stepped_after, &s, PASS_DEADLINE_MS, 1000, NULL);
 	WRITE_ONCE(l->stop, true);
-	pthread_join(l->busy, NULL);
+	if (!l->no_busy)
+		pthread_join(l->busy, NULL);
 	pthread_join(l->faulter, NULL);
 	TEST_ASSERT(l->nr_steps <= MAX_STEPS &&
 		    l->steps[l->nr_steps - 1] > pass_end_us,
@@ -600,13 +657,24 @@ static void report_stall(const struct load *l, const struct pass_trace *t)
 /*
  * 6.18 and later recover TDP MMU pages under mmu_lock held for read (the
  * series that brought this renamed kvm_tdp_mmu_zap_sp()): vCPU faults run
- * beside the pass and the write-lock ordering checked here does not apply.
+ * beside the pass and the write-lock ordering does not apply.
  */
+static bool read_lock_scheme(void)
+{
+	return nx_tdp_mmu_on() &&
+	       nx_ksym_find("kvm_tdp_mmu_zap_possible_nx_huge_page", NULL, 0);
+}
+
 static void require_write_lock_scheme(void)
 {
-	if (tdp_mmu_on() &&
-	    nx_ksym_find("kvm_tdp_mmu_zap_possible_nx_huge_page", NULL, 0))
-		nx_skip("KVM recovers TDP MMU NX pages under mmu_lock for read (kvm_tdp_mmu_zap_possible_nx_huge_page, 6.18+): write-lock flush ordering does not apply");
+	if (read_lock_scheme())
+		nx_skip("KVM recovers TDP MMU NX pages under mmu_lock for read (kvm_tdp_mmu_zap_possible_nx_huge_page, 6.18+): write-lock flush ordering does not apply, see faults_beside_pass");
+}
+
+static void require_read_lock_scheme(void)
+{
+	if (!read_lock_scheme())
+		nx_skip("KVM recovers NX pages under mmu_lock held for write (no kvm_tdp_mmu_zap_possible_nx_huge_page, or tdp_mmu=N): faults wait for the pass by design, flush_before_yield covers it");
 }
 
 static void check_ordering(const struct pass_trace *t, int attempt)
@@ -623,12 +691,31 @@ static void report_pass(const struct pass_trace *t, int attempt)
 	       t->end_us - t->start_us, t->hold_max_us);
 }
 
+/*
+ * The pass yields only when the scheduler asks during it.  Zapping a page
+ * table costs about what it maps: on an MMU that zaps and faults on a split
+ * (6.1) each table maps one page and the whole pass takes a few ms, too
+ * short to be asked.  Mapping 128 pages in each makes it tens of ms, many
+ * scheduler ticks.
+ */
+static void fill_timed(struct nx_vm *v, int attempt)
+{
+	uint64_t t0 = nx_now_us();
+
+	if (v->split_4k == NX_PTES_PER_2M)
+		return;
+	nx_vm_fill_split(v);
+	if (attempt == 1)
+		nx_metric("fill_ms", (nx_now_us() - t0) / 1000.0, "ms");
+}
+
 /* One big pass under load; the model accounts for what it did. */
 static void ordering_attempt(struct nx_vm *v, struct load *l,
 			     struct pass_trace *t, int attempt)
 {
 	if (attempt > 1)
 		nx_vm_exec_all(v);
+	fill_timed(v, attempt);
 	load_start(l);
 	traced_pass(v->vm, t);
 	load_stop(l, t->end_us);
@@ -664,7 +751,7 @@ static void run_flush_before_yield(const struct nx_case *c)
 	pin_self(l.worker_cpu, ncpus);
 	split_vm(&v, NR_ORDER_REGIONS);
 	pin_self(-1, ncpus);
-	trace_worker();
+	trace_worker(l.worker_cpu);
 	load_init(&v, &l);
 	nx_vm_read_all(&v);
 	nx_vm_exec_all(&v);
@@ -682,9 +769,103 @@ static void run_flush_before_yield(const struct nx_case *c)
 	free(l.steps);
 }
 
+static bool warmed_up(void *arg)
+{
+	return READ_ONCE(((struct load *)arg)->nr_steps) >= WARM_STEPS;
+}
+
+/*
+ * Guest steps completed strictly inside the longest stretch the pass held
+ * mmu_lock, and the mean step time before the pass.
+ */
+static int steps_in_hold(const struct load *l, const struct pass_trace *t,
+			 uint64_t *mean_before_us)
+{
+	int i, n = min(l->nr_steps, MAX_STEPS), inside = 0, before = 0;
+
+	for (i = 0; i < n; i++) {
+		before += l->steps[i] <= t->start_us;
+		inside += l->steps[i] > t->hold_start_us &&
+			  l->steps[i] < t->hold_end_us;
+	}
+	*mean_before_us = before > 1 ?
+		(l->steps[before - 1] - l->steps[0]) / (before - 1) : 0;
+	return inside;
+}
+
+/*
+ * One big pass while the second vCPU faults on fresh pages.  Returns
+ * whether the longest lock hold lasted long enough, against the vCPU's
+ * step time, to tell whether its faults ran beside it.
+ */
+static bool progress_attempt(struct nx_vm *v, struct load *l,
+			     struct pass_trace *t, int attempt, int *inside,
+			     uint64_t *mean)
+{
+	if (attempt > 1)
+		nx_vm_exec_all(v);
+	load_start(l);
+	nx_poll_until(warmed_up, l, PASS_DEADLINE_MS, 1000, NULL);
+	traced_pass(v->vm, t);
+	load_stop(l, t->end_us);
+	account_faults(v, l);
+	nx_vm_recovered(v, NR_ORDER_REGIONS);
+	nx_vm_expect_eventually(v, "a recovery pass beside a faulting vCPU");
+	check_trace_complete(t, NR_ORDER_REGIONS);
+	*inside = steps_in_hold(l, t, mean);
+	printf("attempt %d: pass of %d zaps %lu us, %d yields, longest hold %lu us with %d guest steps completed inside it (mean step before the pass %lu us)\n",
+	       attempt, t->zaps, t->end_us - t->start_us, t->yields,
+	       t->hold_max_us, *inside, *mean);
+	return *mean && t->hold_max_us >= LONG_HOLD_STEPS * *mean;
+}
+
+/*
+ * Each guest step faults on a fresh page, and a fault needs mmu_lock: under
+ * a write-locked pass at most the step whose fault was already done can
+ * complete inside a hold.  Under a read-locked pass faults go on.
+ */
+static void run_faults_beside_pass(const struct nx_case *c)
+{
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN), attempt, inside = 0;
+	struct load l = {
+		.worker_cpu = ncpus - 1, .other_cpu = 0, .no_busy = true,
+	};
+	bool long_enough = false;
+	struct pass_trace t;
+	uint64_t mean = 0;
+	struct nx_vm v;
+
+	require_read_lock_scheme();
+	trace_setup();
+	pin_self(l.worker_cpu, ncpus);
+	split_vm(&v, NR_ORDER_REGIONS);
+	/* This thread stays off the worker's CPU too. */
+	pin_self(l.other_cpu, ncpus);
+	trace_worker(l.worker_cpu);
+	load_init(&v, &l);
+	nx_vm_read_all(&v);
+	nx_vm_exec_all(&v);
+	for (attempt = 1; attempt <= MAX_ATTEMPTS && !long_enough; attempt++)
+		long_enough = progress_attempt(&v, &l, &t, attempt, &inside,
+					       &mean);
+	nx_metric("attempts", attempt - 1, "passes");
+	nx_metric("lock_hold_max_us", t.hold_max_us, "us");
+	nx_metric("vcpu_steps_in_longest_hold", inside, "steps");
+	report_stall(&l, &t);
+	TEST_ASSERT(long_enough,
+		    "no pass of %d zaps held mmu_lock for %d guest steps in %d attempts: too short to show whether faults run beside it",
+		    NR_ORDER_REGIONS, LONG_HOLD_STEPS, MAX_ATTEMPTS);
+	TEST_ASSERT(inside >= 2,
+		    "a vCPU faulting on other memory completed %d guest steps while the recovery pass held mmu_lock for %lu us (mean step %lu us): expected at least 2, faults running beside a pass that holds the lock for read",
+		    inside, t.hold_max_us, mean);
+	nx_vm_free(&v);
+	free(l.steps);
+}
+
 static const struct nx_case cases[] = {
 	{ "hugetlb_2m.flush_counts", run_flush_counts },
 	{ "hugetlb_2m.flush_before_yield", run_flush_before_yield },
+	{ "hugetlb_2m.faults_beside_pass", run_faults_beside_pass },
 };
 
 int main(int argc, char **argv)

@@ -272,7 +272,7 @@ static bool parse_opt(int opt, const char *arg)
 {
 	if (opt != 'n')
 		return false;
-	nr_splits = atoi_positive("Number of split pages", arg);
+	nr_splits = nx_atoi_positive("Number of split pages", arg);
 	return true;
 }
 

@@ -42,6 +42,7 @@ static void prepare_host(const struct nx_scenario *s)
 {
 	nx_require_root();
 	nx_require_thp_madvise();
+	nx_require_no_numa_balancing();
 	if (s->src == VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB)
 		nx_require_hugepages_2m(nr_regions);
 	nx_require_kvm_param("nx_huge_pages",
@@ -110,10 +111,10 @@ static bool parse_opt(int opt, const char *arg)
 {
 	switch (opt) {
 	case 'n':
-		nr_regions = atoi_positive("Number of 2M regions", arg);
+		nr_regions = nx_atoi_positive("Number of 2M regions", arg);
 		return true;
 	case 'p':
-		period_ms = atoi_positive("Recovery period (ms)", arg);
+		period_ms = nx_atoi_positive("Recovery period (ms)", arg);
 		return true;
 	}
 	return false;

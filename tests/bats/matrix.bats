@@ -1,0 +1,380 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The matrix: scripts/debian_kernel.sh SPEC resolution over a fake
+# apt-cache and fetcher, the table of scripts/matrix_table.sh, the --kernel
+# debian: / --mmu / --matrix arguments, splitting a VM's results stream
+# into cells, and run_cases.sh's skip-all and perf wrapping.  No network,
+# no VM.
+
+# SC2016: the bash -c scripts are single-quoted on purpose.
+# SC2154: capture (test_helper.bash) sets stderr.
+# shellcheck disable=SC2016,SC2154
+
+load test_helper
+
+setup() {
+	FAKEBIN=$BATS_TEST_TMPDIR/bin
+	mkdir -p "$FAKEBIN"
+	export FAKE_LOG=$BATS_TEST_TMPDIR/calls.log
+	: >"$FAKE_LOG"
+	# The names an archive with an unsorted index would give.
+	cat >"$BATS_TEST_TMPDIR/names" <<-EOF
+		linux-image-6.12.9+deb12-amd64-unsigned - Linux 6.12 for 64-bit PCs
+		linux-image-6.1.0-9-amd64-unsigned - Linux 6.1 for 64-bit PCs
+		linux-image-6.12.117+deb12-amd64-unsigned - Linux 6.12 for 64-bit PCs
+		linux-image-6.1.0-56-amd64-unsigned - Linux 6.1 for 64-bit PCs
+		linux-image-6.1.0-10-amd64-unsigned - Linux 6.1 for 64-bit PCs
+	EOF
+	export FAKE_NAMES=$BATS_TEST_TMPDIR/names
+	# apt-cache: search greps the names, madison gives two versions.
+	cat >"$FAKEBIN/apt-cache" <<-'EOF'
+		#!/bin/bash
+		echo "apt-cache $*" >>"$FAKE_LOG"
+		case $1 in
+		search) [ -e "$FAKE_NAMES" ] && grep -E "^${3#^}" <(cut -d' ' -f1 "$FAKE_NAMES") |
+			sed 's/$/ - Linux/' ;;
+		madison) echo "$2 | 1.5-1 | http://deb.debian.org/debian x/main amd64 Packages"
+			 echo "$2 | 1.10-2 | http://deb.debian.org/debian y/main amd64 Packages" ;;
+		esac
+		exit 0
+	EOF
+	cat >"$FAKEBIN/apt-get" <<-'EOF'
+		#!/bin/bash
+		echo "apt-get $*" >>"$FAKE_LOG"
+		[ -n "${FAKE_NAMES_AFTER_UPDATE:-}" ] && cp "$FAKE_NAMES_AFTER_UPDATE" "$FAKE_NAMES"
+		exit 0
+	EOF
+	# The fetcher: an image with its vmlinuz and modules tree.
+	cat >"$FAKEBIN/debian_pkg" <<-'EOF'
+		#!/bin/bash
+		echo "debian_pkg $*" >>"$FAKE_LOG"
+		rel=${1%%=*}
+		rel=${rel#linux-image-}
+		rel=${rel%-unsigned}
+		mkdir -p "$2/boot" "$2/lib/modules/$rel"
+		touch "$2/boot/vmlinuz-$rel"
+	EOF
+	chmod +x "$FAKEBIN"/*
+}
+
+# debian_kernel ARG...: scripts/debian_kernel.sh over the fakes.
+debian_kernel() {
+	PATH=$FAKEBIN:$PATH NX_CACHE=$BATS_TEST_TMPDIR/cache \
+		NX_DEBIAN_PKG=$FAKEBIN/debian_pkg \
+		capture "$NX_TOP/scripts/debian_kernel.sh" "$@"
+}
+
+@test "debian_kernel --list: each series oldest first, in SPEC form" {
+	debian_kernel --list 6.1
+	assert_status 0
+	assert_eq "$output" "6.1.0-9
+6.1.0-10
+6.1.0-56"
+	debian_kernel --list 6.12
+	assert_status 0
+	assert_eq "$output" "6.12.9
+6.12.117"
+	debian_kernel --list 6.2
+	assert_status 2
+	assert_eq "$stderr" "debian_kernel: unknown series '6.2' (6.1 or 6.12)"
+}
+
+@test "debian_kernel 6.12: the image pinned in versions.env, no archive search" {
+	local NX_KVER NX_DEB_VERSION rel dir
+	. "$NX_TOP/versions.env"
+	rel=$NX_KVER+deb12-amd64
+	dir=$BATS_TEST_TMPDIR/cache/pkgs/linux-image-$rel-$NX_DEB_VERSION
+	debian_kernel 6.12
+	assert_status 0
+	assert_eq "$output" "NX_KERNEL=$(printf %q "$dir/boot/vmlinuz-$rel")
+NX_MODULES=$(printf %q "$dir/lib/modules/$rel")
+NX_SERIES=6.12
+NX_RELEASE=$(printf %q "$rel")"
+	assert_eq "$(<"$FAKE_LOG")" \
+		"debian_pkg linux-image-$rel-unsigned=$NX_DEB_VERSION $dir"
+}
+
+@test "debian_kernel 6.1: the newest 6.1 ABI, its newest Debian version" {
+	local dir=$BATS_TEST_TMPDIR/cache/pkgs/linux-image-6.1.0-56-amd64-1.10-2
+	debian_kernel 6.1
+	assert_status 0
+	assert_has_line "NX_KERNEL=$dir/boot/vmlinuz-6.1.0-56-amd64"
+	assert_has_line "NX_MODULES=$dir/lib/modules/6.1.0-56-amd64"
+	assert_has_line "NX_SERIES=6.1"
+	assert_has_line "NX_RELEASE=6.1.0-56-amd64"
+	grep -qx "debian_pkg linux-image-6.1.0-56-amd64-unsigned=1.10-2 $dir" "$FAKE_LOG" ||
+		flunk "fetched something else:" "$(<"$FAKE_LOG")"
+	# The output is shell: eval gives the four variables.
+	eval "$output"
+	assert_eq "$NX_RELEASE" 6.1.0-56-amd64
+	[ -f "$NX_KERNEL" ] || flunk "no $NX_KERNEL"
+}
+
+@test "debian_kernel 6.12.N and 6.1.0-N: that version; unknown ones refused" {
+	debian_kernel 6.12.9
+	assert_status 0
+	assert_has_line "NX_RELEASE=6.12.9+deb12-amd64"
+	assert_has_line "NX_SERIES=6.12"
+	debian_kernel 6.1.0-10
+	assert_status 0
+	assert_has_line "NX_RELEASE=6.1.0-10-amd64"
+	assert_has_line "NX_SERIES=6.1"
+	# Not served: exit 1, nothing fetched.
+	: >"$FAKE_LOG"
+	debian_kernel 6.1.0-11
+	assert_status 1
+	assert_eq "$output" ""
+	assert_eq "$stderr" "debian_kernel: linux-image-6.1.0-11-amd64-unsigned is not in the archive (see: debian_kernel.sh --list 6.1)"
+	grep -q debian_pkg "$FAKE_LOG" && flunk "fetched:" "$(<"$FAKE_LOG")"
+	# Not a SPEC: exit 2.
+	local bad
+	for bad in 6.2 6.12.x 6.1.0 linux-image-6.1.0-56 "" 6.12.9+deb12; do
+		debian_kernel "$bad"
+		assert_status 2
+	done
+	debian_kernel 6.1 6.12
+	assert_status 2
+}
+
+@test "debian_kernel: empty package lists are updated once, then searched" {
+	mv "$FAKE_NAMES" "$BATS_TEST_TMPDIR/names.later"
+	FAKE_NAMES_AFTER_UPDATE=$BATS_TEST_TMPDIR/names.later debian_kernel --list 6.1
+	assert_status 0
+	assert_eq "$output" "6.1.0-9
+6.1.0-10
+6.1.0-56"
+	assert_eq "$(grep -c '^apt-get update' "$FAKE_LOG")" 1 "apt-get updates"
+}
+
+# cell DIR KTAP_LINE...: a cell folder with those result lines.
+cell() {
+	local dir=$BATS_TEST_TMPDIR/$1
+	shift
+	mkdir -p "$dir"
+	printf '%s\n' "TAP version 13" "# a diagnostic: ok 9 not.a.result" \
+		"$@" >"$dir/ktap.log"
+}
+
+@test "matrix_table: tests by cells, '-' for a test a cell did not run" {
+	cell a "1..3" "ok 1 t.one" "not ok 2 t.two # exit 1: boom" \
+		"ok 3 t.three # SKIP mmu=shadow: no TDP MMU"
+	echo run_s=61 >"$BATS_TEST_TMPDIR/a/cell.txt"
+	cell b "1..2" "ok 1 t.one" "ok 2 t.four"
+	capture "$NX_TOP/scripts/matrix_table.sh" 6.1.0-56/tdp="$BATS_TEST_TMPDIR/a" \
+		6.12.117/shadow="$BATS_TEST_TMPDIR/b" 6.12.117/legacy="$BATS_TEST_TMPDIR/c"
+	assert_status 1
+	assert_eq "$output" "test     6.1.0-56/tdp  6.12.117/shadow  6.12.117/legacy
+t.one    PASS          PASS             -
+t.two    FAIL          -                -
+t.three  SKIP          -                -
+t.four   -             PASS             -
+cell 6.1.0-56/tdp: 1 passed, 1 failed, 1 skipped, 61 s
+cell 6.12.117/shadow: 2 passed, 0 failed, 0 skipped, - s
+cell 6.12.117/legacy: did not run"
+}
+
+@test "matrix_table: exit 0 when every cell ran and none failed; usage" {
+	cell a "1..1" "ok 1 t.one # SKIP why"
+	cell b "1..1" "ok 1 t.one"
+	capture "$NX_TOP/scripts/matrix_table.sh" x="$BATS_TEST_TMPDIR/a" \
+		y="$BATS_TEST_TMPDIR/b"
+	assert_status 0
+	capture "$NX_TOP/scripts/matrix_table.sh"
+	assert_status 2
+	capture "$NX_TOP/scripts/matrix_table.sh" nolabel
+	assert_status 2
+}
+
+# run_nx ARG...: run_nx_tests.sh with fake binaries and nothing to build.
+run_nx() {
+	local build=$BATS_TEST_TMPDIR/build
+	[ -d "$build" ] || make_default_build "$build"
+	NX_NO_BUILD=1 NX_BUILD=$build NX_SYSFS_ROOT=$BATS_TEST_TMPDIR/sysfs \
+		NX_CACHE=$BATS_TEST_TMPDIR/cache \
+		capture "$NX_TOP/run_nx_tests.sh" "$@"
+}
+
+@test "--kernel debian:, --mmu, --matrix: bad values are usage errors" {
+	mkdir -p "$BATS_TEST_TMPDIR/ksrc/arch/x86/kvm"
+	local -a bad=(
+		"--kernel debian:6.2|--kernel debian:6.2: expected debian:SPEC with SPEC 6.12, 6.12.N, 6.1 or 6.1.0-N"
+		"--kernel debian:6.1,6.12|--kernel 6.12: expected debian:SPEC with SPEC 6.12, 6.12.N, 6.1 or 6.1.0-N"
+		"--mmu ept|--mmu ept: expected tdp, legacy or shadow"
+		"--mmu tdp,|--mmu tdp,: empty item in the list"
+		"--kernel debian:6.1,,debian:6.12|--kernel debian:6.1,,debian:6.12: empty item in the list"
+		"--host --mmu tdp|--kernel debian:, --mmu and --matrix work in VM mode only"
+		"--host --matrix|--kernel debian:, --mmu and --matrix work in VM mode only"
+		"--kernel debian:6.1 --kvm-src $BATS_TEST_TMPDIR/ksrc|--kvm-src works with the default kernel in VM mode only"
+	)
+	local b
+	for b in "${bad[@]}"; do
+		# shellcheck disable=SC2086 # the arguments are words
+		run_nx ${b%%|*}
+		assert_status 2
+		assert_eq "$output" ""
+		assert_eq "$stderr" "run_nx_tests.sh: ${b#*|}
+Try 'run_nx_tests.sh --help'." "stderr of ${b%%|*}"
+	done
+	[ ! -e "$BATS_TEST_TMPDIR/cache" ] || flunk "the cache folder was created"
+}
+
+@test "--help documents --kernel debian:, --mmu, --matrix and --perf" {
+	run_nx --help
+	assert_status 0
+	local opt
+	for opt in "--kernel debian:SPEC" "--mmu MODE" "--matrix " "--perf "; do
+		[[ $output == *"  $opt"* ]] || flunk "usage does not mention $opt" "$output"
+	done
+}
+
+# sourced CODE: run CODE in bash with run_nx_tests.sh sourced.
+sourced() {
+	capture bash -c '. "$NX_TOP/run_nx_tests.sh" || exit 99
+		'"$1"
+}
+
+@test "parse_args: lists and repeats add up, once each; --matrix fills what is unset" {
+	sourced 'parse_args --kernel debian:6.1,debian:6.12 --kernel debian:6.1 \
+			--mmu shadow --mmu tdp,shadow
+		echo "${NX_KERNEL_SPECS[*]}|${NX_MMU_MODES[*]}"
+		NX_KERNEL_SPECS=() NX_MMU_MODES=()
+		parse_args --matrix
+		echo "${NX_KERNEL_SPECS[*]}|${NX_MMU_MODES[*]}"
+		NX_KERNEL_SPECS=() NX_MMU_MODES=()
+		parse_args --matrix --mmu legacy --kernel debian:6.12.113
+		echo "${NX_KERNEL_SPECS[*]}|${NX_MMU_MODES[*]}"'
+	assert_status 0
+	assert_eq "$output" "6.1 6.12|shadow tdp
+6.1 6.12|tdp legacy shadow
+6.12.113|legacy"
+}
+
+@test "series_of_release: the 6.1 framework below Linux 6.8" {
+	sourced 'for r in 6.1.0-56-amd64 6.7.12 6.8.0 6.12.117+deb12-amd64 \
+			5.10.0-30-amd64 7.0.1; do
+			echo "$r $(series_of_release "$r")"
+		done'
+	assert_eq "$output" "6.1.0-56-amd64 6.1
+6.7.12 6.1
+6.8.0 6.12
+6.12.117+deb12-amd64 6.12
+5.10.0-30-amd64 6.1
+7.0.1 6.12"
+}
+
+@test "combine_rc: a failed cell wins, then an unbooted kernel; 4 only if all skipped" {
+	sourced 'for l in "0 4 1 125" "0 125 4" "0 4" "4 4" "" "0 2" "125 2"; do
+			# shellcheck disable=SC2086
+			combine_rc $l
+			echo "[$l] $?"
+		done'
+	assert_eq "$output" "[0 4 1 125] 1
+[0 125 4] 125
+[0 4] 0
+[4 4] 4
+[] 0
+[0 2] 2
+[125 2] 125"
+}
+
+@test "split_cells: one results.raw per MMU mode; a mode never begun is empty" {
+	local raw=$BATS_TEST_TMPDIR/k/results.raw
+	mkdir -p "$BATS_TEST_TMPDIR/k"
+	printf '%s\r\n' "# nx_cell: begin tdp" "TAP version 13" "ok 1 a" \
+		"# nx_cell: end tdp run_s=3" "# nx_cell: begin legacy" \
+		"not ok 1 a" >"$raw"
+	sourced 'NX_MMU_MODES=(tdp legacy shadow)
+		split_cells "$1/results.raw" "$1" 0' && :
+	capture bash -c '. "$NX_TOP/run_nx_tests.sh"; NX_MMU_MODES=(tdp legacy shadow)
+		split_cells "$1/results.raw" "$1" 0' x "$BATS_TEST_TMPDIR/k"
+	assert_status 0
+	assert_eq "$(<"$BATS_TEST_TMPDIR/k/tdp/results.raw")" "# nx_cell: begin tdp
+TAP version 13
+ok 1 a
+# nx_cell: end tdp run_s=3"
+	assert_eq "$(<"$BATS_TEST_TMPDIR/k/legacy/results.raw")" "# nx_cell: begin legacy
+not ok 1 a"
+	[ -e "$BATS_TEST_TMPDIR/k/shadow/results.raw" ] || flunk "no shadow/results.raw"
+	[ ! -s "$BATS_TEST_TMPDIR/k/shadow/results.raw" ] || flunk "shadow/results.raw not empty"
+}
+
+@test "summarize: perf lines to perf/<test>.txt, cell time to cell.txt and the JSON" {
+	local dir=$BATS_TEST_TMPDIR/cell
+	mkdir -p "$dir"
+	printf '%s\n' "# nx_cell: begin shadow" "TAP version 13" "1..1" \
+		"# nx_perf: t.a  Performance counter stats" \
+		"# nx_perf: t.a      3      kvm:kvm_exit" "ok 1 t.a" \
+		"# nx_param: kvm_amd.npt=N" "# nx_cell: end shadow run_s=42" \
+		>"$dir/results.raw"
+	find_python
+	capture bash -c '. "$NX_TOP/run_nx_tests.sh" || exit 99
+		NX_BUILD=$NX_TOP/build NX_RELEASE=6.12.0-test
+		summarize "$1" "$1/results.raw" shadow' x "$dir"
+	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
+	assert_status 0
+	assert_eq "$(<"$dir/ktap.log")" "TAP version 13
+1..1
+ok 1 t.a"
+	assert_eq "$(<"$dir/perf/t.a.txt")" " Performance counter stats
+     3      kvm:kvm_exit"
+	grep -qx run_s=42 "$dir/cell.txt" || flunk "cell.txt:" "$(<"$dir/cell.txt")"
+	grep -qx mmu=shadow "$dir/cell.txt" || flunk "cell.txt:" "$(<"$dir/cell.txt")"
+	JSON=$dir/summary.json
+	json_flat "$JSON" | grep -qx '.run.mmu="shadow"' || flunk "$(<"$JSON")"
+	json_flat "$JSON" | grep -qx '.run_metrics.run_s=42' || flunk "$(<"$JSON")"
+}
+
+@test "run_cases.sh NX_SKIP_ALL: every case skipped with the reason, none run" {
+	local build=$BATS_TEST_TMPDIR/build
+	make_default_build "$build"
+	printf '%s\n' "$build/alpha_test fake.a.one" "$build/beta_test fake.b.fail" \
+		>"$BATS_TEST_TMPDIR/cases.txt"
+	NX_SKIP_ALL="mmu=shadow: insmod kvm_amd.ko npt=0 failed" \
+		capture "$NX_TOP/scripts/run_cases.sh" "$BATS_TEST_TMPDIR/cases.txt" 5
+	assert_status 0
+	assert_eq "$output" "TAP version 13
+1..2
+# selftests: nx: fake.a.one
+ok 1 fake.a.one # SKIP mmu=shadow: insmod kvm_amd.ko npt=0 failed
+# selftests: nx: fake.b.fail
+ok 2 fake.b.fail # SKIP mmu=shadow: insmod kvm_amd.ko npt=0 failed"
+	assert_no_case_run "$build"
+}
+
+@test "run_cases.sh NX_PERF_CMD: counts as nx_perf lines; a crash still fails" {
+	local build=$BATS_TEST_TMPDIR/build
+	make_default_build "$build"
+	cp "$NX_FIXTURES/fake_test" "$build/alpha_test"
+	printf '%s\n' fake.a.pass fake.a.crash >"$build/alpha_test.cases"
+	# perf stat -e E -e E -o FILE -- CMD...: runs CMD, writes FILE, exits 0
+	# whatever CMD did (as perf does when CMD dies of a signal).
+	cat >"$FAKEBIN/perf" <<-'EOF'
+		#!/bin/sh
+		while [ "$1" != -- ]; do
+			[ "$1" = -o ] && out=$2
+			shift
+		done
+		shift
+		echo "libtraceevent: a warning" >&2
+		"$@"
+		printf '%s\n' " Performance counter stats" "   7   kvm:kvm_exit" >"$out"
+		exit 0
+	EOF
+	chmod +x "$FAKEBIN/perf"
+	printf '%s\n' "$build/alpha_test fake.a.pass" "$build/alpha_test fake.a.crash" \
+		>"$BATS_TEST_TMPDIR/cases.txt"
+	TMPDIR=$BATS_TEST_TMPDIR NX_PERF_CMD=$FAKEBIN/perf \
+		capture "$NX_TOP/scripts/run_cases.sh" "$BATS_TEST_TMPDIR/cases.txt" 5
+	assert_has_line "# nx_perf: fake.a.pass  Performance counter stats"
+	assert_has_line "# nx_perf: fake.a.pass    7   kvm:kvm_exit"
+	# perf's own warnings go with the counts, not into the case's output.
+	assert_has_line "# nx_perf: fake.a.pass libtraceevent: a warning"
+	[[ $output != *$'\n# libtraceevent'* ]] || flunk "perf's stderr in the case output:" "$output"
+	assert_has_line "ok 1 fake.a.pass"
+	assert_has_line "not ok 2 fake.a.crash # exit 139"
+	# Without counts, each case says why.
+	NX_PERF_SKIP="perf is not in the initramfs" \
+		capture "$NX_TOP/scripts/run_cases.sh" "$BATS_TEST_TMPDIR/cases.txt" 5
+	assert_has_line "# nx_perf: fake.a.pass SKIP perf is not in the initramfs"
+}
