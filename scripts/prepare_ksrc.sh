@@ -13,6 +13,7 @@ tree=$(dirname "$stamp")
 pkgdir=$cache/pkgs/linux-source-$series-$debver
 
 # Builds sharing one cache prepare a tree once, one at a time.
+mkdir -p "$cache"
 exec 9>"$tree.lock"
 flock 9
 [ -e "$stamp" ] && exit 0
