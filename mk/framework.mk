@@ -53,10 +53,13 @@ $(NX_TEST_OBJS): $(NX_OUT)/x86_64/%.o: $(NX_TOP)/x86_64/%.c $(NX_HDRS)
 $(NX_TEST_BINS): $(NX_BIN)/%: $(NX_OUT)/x86_64/%.o $(NX_LIB_OBJS) $(LIBKVM_OBJS)
 	@mkdir -p $(@D)
 	$(call msg,LINK,nx,$@)
-	$(Q)$(CC) $(NX_CFLAGS) $(NX_LINK_FLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(NX_CFLAGS) $(NX_LINK_FLAGS) $(LDFLAGS) $^ $(LDLIBS) \
+		$(call nx_extra_libs,$@) -o $@
 
-# libnuma (libnuma-dev's static archive) for the NUMA placement test only.
-$(NX_BIN)/nx_numa_test: LDLIBS += -lnuma
+# libnuma for the NUMA placement test only.  Chosen in the recipe: a
+# target-specific variable would name the binary before a kernel tree's
+# make has set OUTPUT (mk/tree.mk).
+nx_extra_libs = $(if $(filter %/nx_numa_test,$(1)),-lnuma)
 
 # Keep the objects: an edit to one file recompiles that file only.
 .SECONDARY: $(NX_TEST_OBJS) $(NX_LIB_OBJS)
