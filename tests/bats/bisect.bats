@@ -184,6 +184,32 @@ runs_made() {
 	[[ $stderr == *"failed differently"* ]] || flunk "$stderr"
 }
 
+@test "bisect: a boot without a TSC frequency is booted again, not counted" {
+	cat >"$FAKE/runner" <<-'EOF'
+		#!/bin/bash
+		echo x >>"$FAKE/runs"
+		n=$(wc -l <"$FAKE/runs")
+		mkdir -p "$FAKE/r$n"
+		sed -n "${n}p" "$FAKE/reasons" >"$FAKE/r$n/ktap.log"
+		echo "nx: results in $FAKE/r$n"
+		exit 1
+	EOF
+	chmod +x "$FAKE/runner"
+	tsc="not ok 1 a.b # KVM_GET_TSC_KHZ did not provide a valid TSC frequency."
+	printf '%s\n' "$tsc" "not ok 1 a.b # after recovery: got 4112" \
+		"not ok 1 a.b # after recovery: got 4112" >"$FAKE/reasons"
+	NX_RUNNER=$FAKE/runner capture bash -c \
+		'. "$NX_TOP/scripts/bisect.sh"; bisect_verdict --kernel K'
+	assert_status 1
+	assert_eq "$(runs_made)" 3 "runs"
+	rm -rf "$FAKE/runs" "$FAKE"/r[0-9]
+	printf '%s\n' "$tsc" "$tsc" "$tsc" >"$FAKE/reasons"
+	NX_RUNNER=$FAKE/runner capture bash -c \
+		'. "$NX_TOP/scripts/bisect.sh"; bisect_verdict --kernel K'
+	assert_status 125
+	[[ $stderr == *"boots without a TSC frequency"* ]] || flunk "$stderr"
+}
+
 @test "bisect: --bisect-runs N needs N unanimous runs" {
 	verdict --bisect-runs 3 0 0 0
 	assert_status 0
