@@ -330,60 +330,29 @@ int nx_trace_read(const struct nx_probe *p, int n, struct nx_trace_rec *recs,
 	return nr;
 }
 
-struct nx_thread_query {
-	const char *comm;
-	pid_t tid;
-};
-
-static bool nx_thread_present(void *arg)
-{
-	struct nx_thread_query *q = arg;
-	char path[PATH_MAX], comm[64];
-	struct dirent *d;
-	DIR *dir = opendir("/proc/self/task");
-	ssize_t len;
-	int fd;
-
-	if (!dir)
-		return false;
-	while (!q->tid && (d = readdir(dir))) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
-			 d->d_name);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		len = read(fd, comm, sizeof(comm) - 1);
-		close(fd);
-		comm[len > 0 ? len : 0] = '\0';
-		if (!strncmp(comm, q->comm, strlen(q->comm)))
-			q->tid = atoi(d->d_name);
-	}
-	closedir(dir);
-	return q->tid;
-}
-
-pid_t nx_find_thread(const char *comm, uint64_t timeout_ms)
-{
-	struct nx_thread_query q = { .comm = comm };
-
-	nx_poll_until(nx_thread_present, &q, timeout_ms, 1000, NULL);
-	return q.tid;
-}
-
-struct nx_kthread_query {
-	const char *name;
+/*
+ * A task listed under @dir (/proc or /proc/self/task) whose comm starts
+ * with @comm, or is exactly @comm when @exact.  /proc/PID/comm shows a
+ * kernel thread's full name, a user thread's only its first 15 characters.
+ */
+struct nx_task_query {
+	const char *dir, *comm;
+	bool exact;
 	pid_t pid;
 };
 
-/* /proc/PID/comm shows a kernel thread's full name, not 15 characters. */
-static bool nx_kthread_present(void *arg)
+static bool nx_comm_matches(const struct nx_task_query *q, const char *comm)
 {
-	struct nx_kthread_query *q = arg;
+	return q->exact ? !strcmp(comm, q->comm) :
+			  !strncmp(comm, q->comm, strlen(q->comm));
+}
+
+static bool nx_task_present(void *arg)
+{
+	struct nx_task_query *q = arg;
 	char path[PATH_MAX], comm[128];
 	struct dirent *d;
-	DIR *dir = opendir("/proc");
+	DIR *dir = opendir(q->dir);
 	ssize_t len;
 	int fd;
 
@@ -392,7 +361,7 @@ static bool nx_kthread_present(void *arg)
 	while (!q->pid && (d = readdir(dir))) {
 		if (d->d_name[0] < '1' || d->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
+		snprintf(path, sizeof(path), "%s/%s/comm", q->dir, d->d_name);
 		fd = open(path, O_RDONLY);
 		if (fd < 0)
 			continue;
@@ -400,17 +369,31 @@ static bool nx_kthread_present(void *arg)
 		close(fd);
 		comm[len > 0 ? len : 0] = '\0';
 		comm[strcspn(comm, "\n")] = '\0';
-		if (!strcmp(comm, q->name))
+		if (nx_comm_matches(q, comm))
 			q->pid = atoi(d->d_name);
 	}
 	closedir(dir);
 	return q->pid;
 }
 
+static pid_t nx_find_task(struct nx_task_query *q, uint64_t timeout_ms)
+{
+	nx_poll_until(nx_task_present, q, timeout_ms, 1000, NULL);
+	return q->pid;
+}
+
+pid_t nx_find_thread(const char *comm, uint64_t timeout_ms)
+{
+	struct nx_task_query q = { .dir = "/proc/self/task", .comm = comm };
+
+	return nx_find_task(&q, timeout_ms);
+}
+
 pid_t nx_find_kthread(const char *name, uint64_t timeout_ms)
 {
-	struct nx_kthread_query q = { .name = name };
+	struct nx_task_query q = {
+		.dir = "/proc", .comm = name, .exact = true,
+	};
 
-	nx_poll_until(nx_kthread_present, &q, timeout_ms, 1000, NULL);
-	return q.pid;
+	return nx_find_task(&q, timeout_ms);
 }
