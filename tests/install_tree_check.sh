@@ -16,6 +16,11 @@
 #               suite does not compile against yet
 # Prints the wall time of each step.  DEST is removed when all went well.
 set -euo pipefail
+# The tree's make is run as a user runs it, from a shell.  Under a parent
+# make (make check) MAKELEVEL is 1 or more, and kselftest's lib.mk then
+# leaves OUTPUT unset for a direct `make -C .../kvm`, which would put the
+# objects of the tree and of the suite under / instead.
+unset MAKELEVEL MAKEFLAGS MFLAGS
 
 mode=ours
 case ${1:-} in
