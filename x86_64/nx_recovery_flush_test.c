@@ -593,6 +593,15 @@ static void load_init(struct nx_vm *v, struct load *l)
 	l->touched = 1;
 }
 
+static bool warmed_up(void *arg)
+{
+	return READ_ONCE(((struct load *)arg)->nr_steps) >= WARM_STEPS;
+}
+
+/*
+ * Without the busy thread the faulting vCPU's pace before the pass is
+ * measured (faults_beside_pass): let it take a few steps first.
+ */
 static void load_start(struct load *l)
 {
 	l->stop = false;
@@ -601,6 +610,8 @@ static void load_start(struct load *l)
 		     !pthread_create(&l->busy, NULL, busy_fn, l)) &&
 		    !pthread_create(&l->faulter, NULL, faulter_fn, l),
 		    "pthread_create failed");
+	if (l->no_busy)
+		nx_poll_until(warmed_up, l, PASS_DEADLINE_MS, 1000, NULL);
 }
 
 struct step_after {
@@ -709,6 +720,19 @@ static void fill_timed(struct nx_vm *v, int attempt)
 		nx_metric("fill_ms", (nx_now_us() - t0) / 1000.0, "ms");
 }
 
+/* One big traced pass with @l running; the model accounts for it. */
+static void loaded_pass(struct nx_vm *v, struct load *l, struct pass_trace *t,
+			const char *why)
+{
+	load_start(l);
+	traced_pass(v->vm, t);
+	load_stop(l, t->end_us);
+	account_faults(v, l);
+	nx_vm_recovered(v, NR_ORDER_REGIONS);
+	nx_vm_expect_eventually(v, why);
+	check_trace_complete(t, NR_ORDER_REGIONS);
+}
+
 /* One big pass under load; the model accounts for what it did. */
 static void ordering_attempt(struct nx_vm *v, struct load *l,
 			     struct pass_trace *t, int attempt)
@@ -716,13 +740,7 @@ static void ordering_attempt(struct nx_vm *v, struct load *l,
 	if (attempt > 1)
 		nx_vm_exec_all(v);
 	fill_timed(v, attempt);
-	load_start(l);
-	traced_pass(v->vm, t);
-	load_stop(l, t->end_us);
-	account_faults(v, l);
-	nx_vm_recovered(v, NR_ORDER_REGIONS);
-	nx_vm_expect_eventually(v, "a recovery pass under load");
-	check_trace_complete(t, NR_ORDER_REGIONS);
+	loaded_pass(v, l, t, "a recovery pass under load");
 	report_pass(t, attempt);
 	check_ordering(t, attempt);
 }
@@ -769,11 +787,6 @@ static void run_flush_before_yield(const struct nx_case *c)
 	free(l.steps);
 }
 
-static bool warmed_up(void *arg)
-{
-	return READ_ONCE(((struct load *)arg)->nr_steps) >= WARM_STEPS;
-}
-
 /*
  * Guest steps completed strictly inside the longest stretch the pass held
  * mmu_lock, and the mean step time before the pass.
@@ -804,14 +817,7 @@ static bool progress_attempt(struct nx_vm *v, struct load *l,
 {
 	if (attempt > 1)
 		nx_vm_exec_all(v);
-	load_start(l);
-	nx_poll_until(warmed_up, l, PASS_DEADLINE_MS, 1000, NULL);
-	traced_pass(v->vm, t);
-	load_stop(l, t->end_us);
-	account_faults(v, l);
-	nx_vm_recovered(v, NR_ORDER_REGIONS);
-	nx_vm_expect_eventually(v, "a recovery pass beside a faulting vCPU");
-	check_trace_complete(t, NR_ORDER_REGIONS);
+	loaded_pass(v, l, t, "a recovery pass beside a faulting vCPU");
 	*inside = steps_in_hold(l, t, mean);
 	printf("attempt %d: pass of %d zaps %lu us, %d yields, longest hold %lu us with %d guest steps completed inside it (mean step before the pass %lu us)\n",
 	       attempt, t->zaps, t->end_us - t->start_us, t->yields,
