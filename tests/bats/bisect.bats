@@ -157,8 +157,9 @@ runs_made() {
 	assert_status 128
 }
 
-@test "bisect: a failure for another reason on the rerun is skipped" {
-	# Each run reports a results folder whose ktap.log has run N's reason.
+# A fake runner that fails every run; run N's ktap.log holds line N of
+# $FAKE/reasons.
+reason_runner() {
 	cat >"$FAKE/runner" <<-'EOF'
 		#!/bin/bash
 		echo x >>"$FAKE/runs"
@@ -169,6 +170,10 @@ runs_made() {
 		exit 1
 	EOF
 	chmod +x "$FAKE/runner"
+}
+
+@test "bisect: a failure for another reason on the rerun is skipped" {
+	reason_runner
 	printf '%s\n' "not ok 1 a.b # after 12 passes: got 0x1f" \
 		"not ok 1 a.b # after 9 passes: got 0x3" >"$FAKE/reasons"
 	NX_RUNNER=$FAKE/runner capture bash -c \
@@ -185,16 +190,7 @@ runs_made() {
 }
 
 @test "bisect: a boot without a TSC frequency is booted again, not counted" {
-	cat >"$FAKE/runner" <<-'EOF'
-		#!/bin/bash
-		echo x >>"$FAKE/runs"
-		n=$(wc -l <"$FAKE/runs")
-		mkdir -p "$FAKE/r$n"
-		sed -n "${n}p" "$FAKE/reasons" >"$FAKE/r$n/ktap.log"
-		echo "nx: results in $FAKE/r$n"
-		exit 1
-	EOF
-	chmod +x "$FAKE/runner"
+	reason_runner
 	tsc="not ok 1 a.b # KVM_GET_TSC_KHZ did not provide a valid TSC frequency."
 	printf '%s\n' "$tsc" "not ok 1 a.b # after recovery: got 4112" \
 		"not ok 1 a.b # after recovery: got 4112" >"$FAKE/reasons"
