@@ -44,6 +44,10 @@ NX_VM_MEM=${NX_VM_MEM:-5120}
 NX_VM_NUMA=${NX_VM_NUMA:-2}
 NX_QEMU_PID=
 NX_CASES_PID=
+# NX_ACCEL=kvm|tcg forces QEMU's accelerator (default: try KVM, else TCG);
+# from here on NX_ACCEL is the one in use (scripts/vm.sh nx_vm_accel).
+NX_ACCEL_REQ=${NX_ACCEL:-auto}
+NX_ACCEL=
 
 usage() {
 	cat <<-EOU
@@ -89,8 +93,12 @@ usage() {
 	                     always confirmed by a second run)
 	  --help             this text
 
+	Environment: NX_ACCEL=kvm|tcg forces QEMU's accelerator (default:
+	KVM if the CPU has svm/vmx and a short QEMU start under KVM reaches
+	the kernel, else TCG); a forced KVM that fails exits 125.
+
 	Exit: 0 passed, 1 a test failed, 4 all skipped, 125 kernel not
-	prepared or booted, 2 usage.  Several cells (kernels x MMU modes):
+	prepared or booted (summary.json: status "infrastructure"), 2 usage.  Several cells (kernels x MMU modes):
 	1 if any cell failed, else 125 if a kernel did not boot.
 	EOU
 }
@@ -196,6 +204,10 @@ parse_args() {
 			usage_error "--kvm-src works with the default kernel in VM mode only"
 		fi
 	fi
+	case $NX_ACCEL_REQ in
+	auto | kvm | tcg) ;;
+	*) usage_error "NX_ACCEL=$NX_ACCEL_REQ: expected kvm or tcg" ;;
+	esac
 	local s
 	for s in "${NX_SABOTAGE[@]}"; do
 		[[ $s =~ ^kvm(_amd|_intel)?\.[a-z0-9_]+=[A-Za-z0-9_.+-]+$ ]] ||
@@ -341,6 +353,7 @@ summarize() {
 		--params "$dir/params.txt" --meta "mode=$NX_MODE" \
 		${mmu:+--meta "mmu=$mmu"} \
 		--meta "kernel_release=$NX_RELEASE" --meta "accel=${NX_ACCEL:-none}" \
+		${NX_ACCEL_WHY:+--meta "accel_reason=$NX_ACCEL_WHY"} \
 		--run-metric "boot_s=${NX_BOOT_S:-0}" --run-metric "run_s=$run_s"
 	rc=$?
 	echo "nx: results in $dir"
@@ -389,6 +402,39 @@ combine_rc() {
 	return 0
 }
 
+# The folder of a kernel's results: TOP/NAME with TOP (several cells),
+# else a new one under NX_RESULTS.  Sets kdir and flat.
+kernel_results_dir() {
+	local top=$1 name=$2
+	if [ -n "$top" ]; then
+		kdir=$top/$name
+		mkdir -p "$kdir" || return 1
+	else
+		kdir=$(new_results_dir "$name") || return 1
+		flat=1
+	fi
+}
+
+# A kernel that failed before any test ran (not fetched, not booted, QEMU
+# aborted): its summary.json says so, with REASON, for a lab's dashboard.
+# DIR is its results folder if it has one yet, else one is made for
+# LABEL.  Returns 125.
+infra_failure() {
+	local top=$1 dir=$2 label=$3 reason=$4 kdir flat=0
+	echo "nx: $reason" >&2
+	if [ -z "$dir" ]; then
+		kernel_results_dir "$top" "$label" || return 125
+		dir=$kdir
+	fi
+	"$NX_BUILD/nx_summary" --infrastructure "$reason" \
+		--out "$dir/summary.json" --meta "mode=$NX_MODE" \
+		--meta "kernel_release=${NX_RELEASE:-$label}" \
+		--meta "accel=${NX_ACCEL:-none}" \
+		${NX_ACCEL_WHY:+--meta "accel_reason=$NX_ACCEL_WHY"} >/dev/null
+	echo "nx: results in $dir"
+	return 125
+}
+
 # One kernel (a Debian SPEC, or "" for --kernel PATH or the default):
 # fetch it, build the initramfs with the tests of its framework series,
 # boot it and summarize each cell.  Results go to a new folder under
@@ -396,14 +442,17 @@ combine_rc() {
 # Appends each cell's exit code to NX_CELL_RC and its folder (as
 # LABEL=DIR) to NX_CELLS.
 run_kernel() {
-	local spec=$1 sel=$2 top=$3 kdir cat out series rc crc m cdir flat=0 label
-	local NX_SERIES=
+	local spec=$1 sel=$2 top=$3 kdir='' cat out series rc crc m cdir flat=0 label
+	local NX_SERIES='' NX_RELEASE='' NX_INFRA_WHY=''
+	label=${spec:+debian-$spec}
+	label=${label:-kernel}
 	if [ -n "$spec" ]; then
 		out=$("$NX_TOP/scripts/debian_kernel.sh" "$spec") ||
-			{ echo "nx: could not fetch Debian kernel $spec" >&2; return 125; }
+			{ infra_failure "$top" "" "$label" "could not fetch Debian kernel $spec"; return; }
 		eval "$out"
 	elif [ -z "$NX_KERNEL" ]; then
-		nx_vm_default_kernel || { echo "nx: could not fetch the kernel" >&2; return 125; }
+		nx_vm_default_kernel ||
+			{ infra_failure "$top" "" "$label" "could not fetch the kernel"; return; }
 	fi
 	if [ -n "$NX_KVM_SRC" ]; then
 		NX_MODULES_OVERRIDE=$NX_CACHE/kvm-modules
@@ -412,30 +461,29 @@ run_kernel() {
 		case $? in
 		0) ;;
 		2) return 2 ;; # a tree of another version: refused
-		*) return 125 ;;
+		*) infra_failure "$top" "" "$label" "could not build kvm modules from $NX_KVM_SRC"; return ;;
 		esac
 	fi
 	NX_RELEASE=$(nx_bzimage_release "$NX_KERNEL") ||
-		{ echo "nx: $NX_KERNEL is not a bzImage" >&2; return 125; }
+		{ infra_failure "$top" "" "$label" "$NX_KERNEL is not a bzImage"; return; }
 	series=${NX_SERIES:-$(series_of_release "$NX_RELEASE")}
 	# Column label of the kernel: 6.12.117, 6.1.0-56.
 	label=${NX_RELEASE%-amd64}
 	label=${label%+deb*}
-	if [ -n "$top" ]; then
-		kdir=$top/$NX_RELEASE
-		mkdir -p "$kdir" || return 125
-	else
-		kdir=$(new_results_dir "$NX_RELEASE") || return 125
-		flat=1
-	fi
+	kernel_results_dir "$top" "$NX_RELEASE" || return 125
+	nx_vm_accel "$NX_KERNEL" ||
+		{ infra_failure "$top" "$kdir" "$label" "$NX_ACCEL_WHY"; return; }
 	cat=$kdir/cases.txt
 	catalogue_for "$(suite_build_dir "$series")" "$sel" >"$cat"
 	nx_build_initramfs "$kdir/initramfs.cpio" "$cat" ||
-		{ echo "nx: could not build the initramfs" >&2; return 125; }
+		{ infra_failure "$top" "$kdir" "$label" "could not build the initramfs"; return; }
 	nx_vm_boot "$kdir/initramfs.cpio" "$kdir"
 	rc=$?
 	rm -f "$kdir/initramfs.cpio" "$cat"
-	[ $rc -eq 125 ] && return 125
+	if [ $rc -eq 125 ]; then
+		infra_failure "$top" "$kdir" "$label" "$NX_INFRA_WHY"
+		return
+	fi
 	split_cells "$kdir/results.raw" "$kdir" "$flat"
 	for m in "${NX_MMU_MODES[@]:-tdp}"; do
 		if [ $flat = 1 ]; then

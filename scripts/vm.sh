@@ -4,7 +4,7 @@
 # VM mode of run_nx_tests.sh: fetch the kernel, build the initramfs, boot it
 # under QEMU and collect what the guest reports.  Sourced; uses NX_TOP,
 # NX_CACHE and the versions from versions.env, and sets NX_BOOT_S, NX_RUN_S,
-# NX_ACCEL and NX_QEMU_PID for the caller.
+# NX_ACCEL, NX_ACCEL_WHY, NX_INFRA_WHY and NX_QEMU_PID for the caller.
 # shellcheck disable=SC2034 # the variables above are the caller's
 
 # Kernel release of a bzImage, from its setup header (kernel_version field).
@@ -134,16 +134,90 @@ nx_build_initramfs() {
 	rm -rf "$root"
 }
 
-# QEMU acceleration: KVM (nested) when this host has a usable /dev/kvm.
+# Where the accelerator choice looks; the bats tests point these at fakes.
+NX_CPUINFO=${NX_CPUINFO:-/proc/cpuinfo}
+NX_KVM_DEV=${NX_KVM_DEV:-/dev/kvm}
+NX_QEMU=${NX_QEMU:-qemu-system-x86_64}
+NX_ACCEL_PROBE_TIMEOUT=${NX_ACCEL_PROBE_TIMEOUT:-20}
+
+# Boot KERNEL for a moment under -accel kvm: its first console line
+# ("Linux version") proves that QEMU set the vCPU up and the firmware ran.
+# A /dev/kvm that cannot nest fails before that (QEMU aborts setting MSRs).
+# 0: it got there; 1: it did not, with the reason in NX_ACCEL_WHY.  Called
+# with stderr to /dev/null: bash reports the aborted QEMU it reaps there.
+nx_kvm_probe() {
+	local kernel=$1 dir pid rc t0
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/nx-kvm-probe.XXXXXX")
+	t0=$(date +%s%N)
+	"$NX_QEMU" -accel kvm -cpu host -m 256 -nodefaults -no-reboot \
+		-display none -monitor none -kernel "$kernel" \
+		-append "console=ttyS0 panic=-1" \
+		-chardev "file,id=con,path=$dir/console" -serial chardev:con \
+		</dev/null >"$dir/qemu.log" 2>&1 &
+	pid=$!
+	nx_wait_for "$dir/console" 'Linux version' "$pid" \
+		$(($(date +%s) + NX_ACCEL_PROBE_TIMEOUT))
+	rc=$?
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	case $rc in
+	0) NX_ACCEL_WHY="a QEMU start with -accel kvm reached the kernel in $(nx_seconds_between "$t0" "$(date +%s%N)") s" ;;
+	1) NX_ACCEL_WHY="QEMU with -accel kvm stopped before the kernel ran: $(grep -v '^$' "$dir/qemu.log" | tail -n 1)" ;;
+	*) NX_ACCEL_WHY="QEMU with -accel kvm did not reach the kernel within ${NX_ACCEL_PROBE_TIMEOUT} s" ;;
+	esac
+	rm -rf "$dir"
+	[ $rc = 0 ]
+}
+
+# Why this host cannot give QEMU a KVM that runs our guest (which loads
+# kvm_amd or kvm_intel itself, so needs nested SVM/VMX); nothing if it may.
+nx_kvm_unusable() {
+	if [ ! -c "$NX_KVM_DEV" ] || [ ! -r "$NX_KVM_DEV" ] || [ ! -w "$NX_KVM_DEV" ]; then
+		echo "no usable $NX_KVM_DEV"
+	elif ! grep -qwE 'svm|vmx' "$NX_CPUINFO" 2>/dev/null; then
+		echo "$NX_KVM_DEV present but cannot run a nested SVM/VMX guest" \
+			"(no svm or vmx flag in $NX_CPUINFO)"
+	fi
+}
+
+# Choose QEMU's accelerator once per run, by trying KVM, for KERNEL: sets
+# NX_ACCEL (kvm or tcg), NX_ACCEL_WHY and NX_QEMU_ACCEL.  NX_ACCEL_REQ
+# (the user's NX_ACCEL: kvm, tcg or auto) forces one; a forced KVM that
+# does not work fails (1), with the reason in NX_ACCEL_WHY.
 nx_vm_accel() {
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	local kernel=$1 why
+	[ -n "${NX_QEMU_ACCEL[*]:-}" ] && return 0
+	NX_ACCEL=
+	case ${NX_ACCEL_REQ:-auto} in
+	tcg) NX_ACCEL_WHY="forced by NX_ACCEL=tcg" ;;
+	kvm)
+		# Forced: tried even without svm/vmx, whose absence is then
+		# part of the reason it failed.
+		why=$(nx_kvm_unusable)
+		nx_kvm_probe "$kernel" 2>/dev/null ||
+			{ NX_ACCEL_WHY="NX_ACCEL=kvm: $NX_ACCEL_WHY${why:+ ($why)}"; return 1; }
 		NX_ACCEL=kvm
+		NX_ACCEL_WHY="forced by NX_ACCEL=kvm; $NX_ACCEL_WHY"
+		;;
+	*)
+		why=$(nx_kvm_unusable)
+		if [ -n "$why" ]; then
+			NX_ACCEL_WHY="$why: using TCG"
+		elif nx_kvm_probe "$kernel" 2>/dev/null; then
+			NX_ACCEL=kvm
+		else
+			NX_ACCEL_WHY="$NX_KVM_DEV present but $NX_ACCEL_WHY: using TCG"
+		fi
+		;;
+	esac
+	if [ "${NX_ACCEL:-}" = kvm ]; then
 		NX_QEMU_ACCEL=(-accel kvm -cpu host)
 	else
 		# Multi-threaded TCG crashes the guest when KVM loads.
 		NX_ACCEL=tcg
 		NX_QEMU_ACCEL=(-accel "tcg,thread=single" -cpu max)
 	fi
+	echo "nx: accelerator $NX_ACCEL: $NX_ACCEL_WHY"
 }
 
 # Wait until FILE holds a line matching PATTERN, PID exits or the deadline
@@ -188,10 +262,9 @@ nx_qemu_cmdline() {
 	# 1G hugepages only come from memory reserved at boot.
 	append+=" hugepagesz=1G hugepages=$NX_HUGEPAGES_1G"
 
-	nx_vm_accel
 	local -a NX_QEMU_NUMA
 	nx_vm_numa
-	NX_QEMU_CMD=(qemu-system-x86_64 "${NX_QEMU_ACCEL[@]}" -smp 2
+	NX_QEMU_CMD=("$NX_QEMU" "${NX_QEMU_ACCEL[@]}" -smp 2
 		-m "$NX_VM_MEM" "${NX_QEMU_NUMA[@]}"
 		-nodefaults -no-reboot -display none -monitor none
 		-kernel "$NX_KERNEL" -initrd "$initrd" -append "$append"
@@ -199,8 +272,19 @@ nx_qemu_cmdline() {
 		-chardev "file,id=res,path=$results" -serial chardev:res)
 }
 
-# Boot and run.  Sets NX_BOOT_S, NX_RUN_S; returns 0 ran to the end,
-# 125 could not boot, 1 the guest died or hung during the tests.
+# The last thing a VM that did not get ready said: the guest's own reason,
+# a panic, or QEMU's error when it never started.
+nx_boot_last_words() {
+	local words
+	words=$(grep -a -E '^nx-vm:|Kernel panic' "$1/console.log" 2>/dev/null | tail -n 1)
+	[ -n "$words" ] || words=$(grep -v '^$' "$1/qemu.log" 2>/dev/null | tail -n 1)
+	printf '%s\n' "${words:-no output on the console}" | tr -d '\r'
+}
+
+# Boot and run, with the accelerator nx_vm_accel chose.  Sets NX_BOOT_S,
+# NX_RUN_S; returns 0 ran to the end,
+# 125 could not boot (the reason in NX_INFRA_WHY), 1 the guest died or
+# hung during the tests.
 nx_vm_boot() {
 	local initrd=$1 dir=$2 pid t0 t1 rc
 	local -a NX_QEMU_CMD
@@ -221,11 +305,11 @@ nx_vm_boot() {
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		if [ $rc -eq 1 ]; then
-			echo "nx: the VM stopped before KVM was ready (see console.log):"
+			NX_INFRA_WHY="the VM stopped before KVM was ready"
 		else
-			echo "nx: the VM did not get KVM ready within ${NX_BOOT_TIMEOUT}s:"
+			NX_INFRA_WHY="the VM did not get KVM ready within ${NX_BOOT_TIMEOUT}s"
 		fi
-		grep -a -E '^nx-vm:|Kernel panic' "$dir/console.log" | tail -n 3
+		NX_INFRA_WHY+=" (see console.log): $(nx_boot_last_words "$dir")"
 		return 125
 	fi
 	echo "nx: $(grep -a -m1 '^nx-vm: kvm ready' "$dir/console.log") after ${NX_BOOT_S}s"

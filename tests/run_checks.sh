@@ -31,6 +31,7 @@ rm -rf "$out"
 mkdir -p "$out"
 passed=0
 failed=0
+skipped=0
 n=0
 
 report() {
@@ -42,6 +43,12 @@ report() {
 		failed=$((failed + 1))
 		echo "not ok $n $2"
 	fi
+}
+
+report_skip() {
+	n=$((n + 1))
+	skipped=$((skipped + 1))
+	echo "ok $n $1 # SKIP $2"
 }
 
 # Run a command; its output goes to a log, shown only when it fails.
@@ -120,6 +127,46 @@ suite() {
 
 suite
 
+# The accelerator the suite chose on this machine, and why.  Where the CPU
+# has neither svm nor vmx (a /dev/kvm that cannot nest, as on our CI), it
+# must have fallen back to TCG by itself, and a forced KVM must fail
+# before any test with exit 125 and an "infrastructure" summary.json.
+no_nesting() {
+	! grep -qwE 'svm|vmx' /proc/cpuinfo
+}
+
+suite_accel() {
+	local json
+	json=$(ls "$out"/suite/*/summary.json) || return 1
+	grep -o '"accel[a-z_]*": "[^"]*"' "$json"
+	grep -q '"accel_reason": "[^"]' "$json" || { echo "no accel_reason"; return 1; }
+	if no_nesting; then
+		grep -q '"accel": "tcg"' "$json" || { echo "expected tcg"; return 1; }
+		grep -q 'cannot run a nested SVM/VMX guest' "$json" ||
+			{ echo "expected the reason for TCG"; return 1; }
+	fi
+}
+check "accelerator: the suite's choice is recorded with its reason" suite_accel
+
+forced_kvm_fails() {
+	local dir=$out/forced-kvm rc
+	rm -rf "$dir"
+	NX_ACCEL=kvm NX_NO_BUILD=1 ./run_nx_tests.sh --results "$dir" \
+		--test nx_split_recovery.hugetlb_2m.split_and_recover
+	rc=$?
+	cat "$dir"/*/summary.json
+	[ $rc = 125 ] || { echo "expected exit 125, got $rc"; return 1; }
+	grep -q '"status": "infrastructure", "reason": "NX_ACCEL=kvm: QEMU with -accel kvm' \
+		"$dir"/*/summary.json
+}
+if no_nesting; then
+	check "accelerator: NX_ACCEL=kvm on a host that cannot nest exits 125 (infrastructure)" \
+		forced_kvm_fails
+else
+	report_skip "accelerator: NX_ACCEL=kvm on a host that cannot nest" \
+		"this host's CPU has svm or vmx"
+fi
+
 # A slice of the matrix that fits CI: the split tests in two more MMU modes
 # (one VM boot, KVM reloaded in between), with perf counts; and the same
 # tests on Debian's 6.1 with the 6.1 build ("build (6.1 framework)" above).
@@ -157,5 +204,5 @@ check "canary: mitigation forced on fails mitigation_off_no_split" canary \
 sub_suite "kvm canaries" tests/run_canaries.sh
 
 echo "1..$n"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed = 0 ]

@@ -5,10 +5,15 @@
  *
  * usage: nx_summary --ktap FILE --out FILE [--params FILE]
  *                   [--meta KEY=VALUE]... [--run-metric KEY=VALUE]...
+ *        nx_summary --infrastructure REASON --out FILE [--meta ...]...
  *
  * --params names a file of "name=value" lines (the KVM module parameters in
- * force).  Exit: 0 all passed (skips allowed), 1 a test failed or the log
- * has no result at all, 4 everything skipped, 2 usage.
+ * force).  The run's "status" (passed, failed, skipped) goes into the "run"
+ * object; --infrastructure writes the summary of a run that failed before
+ * any test (no boot, QEMU abort), status "infrastructure" with its reason,
+ * so that a lab dashboard sees why there are no results.
+ * Exit: 0 all passed (skips allowed), 1 a test failed or the log has no
+ * result at all, 4 everything skipped, 125 --infrastructure, 2 usage.
  */
 #include <getopt.h>
 #include <math.h>
@@ -22,7 +27,7 @@
 
 struct kv {
 	char key[64];
-	char val[256];
+	char val[512];
 };
 
 struct run {
@@ -194,7 +199,19 @@ static void write_json(const char *path)
 	}
 }
 
-static int print_summary(void)
+/* Exit status of the run: 0 passed, 1 failed or incomplete, 4 all skipped. */
+static int run_verdict(void)
+{
+	int i, count[3] = { 0 };
+
+	for (i = 0; i < run.nr_tests; i++)
+		count[run.tests[i].status]++;
+	if (count[NX_FAIL] || !run.nr_tests || run.planned > run.nr_tests)
+		return 1;
+	return count[NX_SKIP] == run.nr_tests ? 4 : 0;
+}
+
+static void print_summary(void)
 {
 	int i, count[3] = { 0 };
 
@@ -209,14 +226,38 @@ static int print_summary(void)
 	}
 	printf("%d tests: %d passed, %d failed, %d skipped\n", run.nr_tests,
 	       count[NX_PASS], count[NX_FAIL], count[NX_SKIP]);
-	if (run.planned > run.nr_tests) {
+	if (run.planned > run.nr_tests)
 		printf("  MISSING %d of the %d planned tests reported no result\n",
 		       run.planned - run.nr_tests, run.planned);
-		return 1;
+}
+
+/* "status" (and "reason") lead the run object, before the caller's meta. */
+static void set_status(const char *status, const char *reason)
+{
+	char buf[sizeof(run.meta[0].val) + 8];
+
+	memmove(&run.meta[reason ? 2 : 1], run.meta,
+		run.nr_meta * sizeof(run.meta[0]));
+	run.nr_meta += reason ? 2 : 1;
+	snprintf(buf, sizeof(buf), "status=%s", status);
+	parse_kv(buf, &run.meta[0]);
+	if (reason) {
+		snprintf(buf, sizeof(buf), "reason=%s", reason);
+		parse_kv(buf, &run.meta[1]);
 	}
-	if (count[NX_FAIL] || !run.nr_tests)
-		return 1;
-	return count[NX_SKIP] == run.nr_tests ? 4 : 0;
+}
+
+static const char *verdict_name(int verdict)
+{
+	return verdict == 0 ? "passed" : verdict == 4 ? "skipped" : "failed";
+}
+
+static void usage(void)
+{
+	fputs("usage: nx_summary --ktap FILE --out FILE [--params FILE] [--meta K=V]... [--run-metric K=V]...\n"
+	      "       nx_summary --infrastructure REASON --out FILE [--meta K=V]...\n",
+	      stderr);
+	exit(2);
 }
 
 int main(int argc, char **argv)
@@ -227,10 +268,11 @@ int main(int argc, char **argv)
 		{ "params", required_argument, NULL, 'p' },
 		{ "meta", required_argument, NULL, 'm' },
 		{ "run-metric", required_argument, NULL, 'r' },
+		{ "infrastructure", required_argument, NULL, 'i' },
 		{ 0 }
 	};
-	const char *ktap = NULL, *out = NULL;
-	int opt;
+	const char *ktap = NULL, *out = NULL, *infra = NULL;
+	int opt, verdict;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -250,16 +292,25 @@ int main(int argc, char **argv)
 			add_kv(run.run_metrics, &run.nr_run_metrics, optarg,
 			       "--run-metric");
 			break;
+		case 'i':
+			infra = optarg;
+			break;
 		default:
 			return 2;
 		}
 	}
-	if (!ktap || !out) {
-		fputs("usage: nx_summary --ktap FILE --out FILE [--params FILE] [--meta K=V]... [--run-metric K=V]...\n",
-		      stderr);
-		return 2;
+	if (!out || !ktap == !infra || run.nr_meta > MAX_KV - 2)
+		usage();
+	if (infra) {
+		set_status("infrastructure", infra);
+		write_json(out);
+		printf("run failed before any test: %s\n", infra);
+		return 125;
 	}
 	read_ktap(ktap);
+	verdict = run_verdict();
+	set_status(verdict_name(verdict), NULL);
 	write_json(out);
-	return print_summary();
+	print_summary();
+	return verdict;
 }

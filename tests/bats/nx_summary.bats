@@ -66,6 +66,7 @@ EOT
 	assert_eq "$stderr" ""
 	"$NX_PYTHON" -m json.tool "$JSON" >/dev/null
 	expect_json \
+		'.run.status="failed"' \
 		'.tests[0].name="nx.a.pass"' \
 		'.tests[0].status="pass"' \
 		'.tests[0].duration_ms=42' \
@@ -95,7 +96,7 @@ EOT
 	summary
 	assert_status 0
 	assert_eq "$output" "2 tests: 2 passed, 0 failed, 0 skipped"
-	expect_json '.tests[0].name="nx.a"' '.tests[0].status="pass"' \
+	expect_json '.run.status="passed"' '.tests[0].name="nx.a"' '.tests[0].status="pass"' \
 		'.tests[0].duration_ms=null' '.tests[0].reason=""' \
 		'.tests[1].name="nx.b"' '.tests[1].status="pass"' \
 		'.tests[1].duration_ms=null' '.tests[1].reason=""'
@@ -162,6 +163,7 @@ EOT
 	summary
 	assert_status 0
 	expect_json \
+		'.run.status="passed"' \
 		'.tests[0].name="nx.a"' '.tests[0].status="pass"' \
 		'.tests[0].duration_ms=10' '.tests[0].reason=""' \
 		'.tests[0].metrics.a_ms.value=1.0' '.tests[0].metrics.a_ms.unit="ms"' \
@@ -178,7 +180,7 @@ EOT
 		--params "$BATS_TEST_TMPDIR/params.txt" \
 		--run-metric boot_s=1.5 --run-metric run_s=12
 	assert_status 0
-	expect_json '.run.mode="host"' '.run.kernel_release="6.12.117+deb12-amd64"' \
+	expect_json '.run.status="passed"' '.run.mode="host"' '.run.kernel_release="6.12.117+deb12-amd64"' \
 		'.module_parameters.kvm.nx_huge_pages="Y"' \
 		'.module_parameters.kvm.nx_huge_pages_recovery_ratio="60"' \
 		'.run_metrics.boot_s=1.5' '.run_metrics.run_s=12' \
@@ -252,7 +254,7 @@ ok 2 nx.b # SKIP no THP"
 	assert_eq "$(<"$dir/params.txt")" "kvm.nx_huge_pages=Y
 kvm_intel.ept=Y"
 	JSON=$dir/summary.json
-	expect_json '.run.mode="host"' '.run.kernel_release="6.12.0-test"' \
+	expect_json '.run.status="passed"' '.run.mode="host"' '.run.kernel_release="6.12.0-test"' \
 		'.run.accel="none"' \
 		'.module_parameters.kvm.nx_huge_pages="Y"' \
 		'.module_parameters.kvm_intel.ept="Y"' \
@@ -274,6 +276,7 @@ kvm_intel.ept=Y"
 	summary
 	assert_status 1
 	expect_json \
+		'.run.status="failed"' \
 		'.tests[0].name="fake.a.pass"' '.tests[0].status="pass"' \
 		'.tests[0].duration_ms=42' '.tests[0].reason=""' \
 		'.tests[0].metrics.recovery_ms.value=12.5' \
