@@ -252,7 +252,7 @@ static const char *verdict_name(int verdict)
 	return verdict == 0 ? "passed" : verdict == 4 ? "skipped" : "failed";
 }
 
-static void usage(void)
+static void bad_usage(void)
 {
 	fputs("usage: nx_summary --ktap FILE --out FILE [--params FILE] [--meta K=V]... [--run-metric K=V]...\n"
 	      "       nx_summary --infrastructure REASON --out FILE [--meta K=V]...\n",
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!out || !ktap == !infra || run.nr_meta > MAX_KV - 2)
-		usage();
+		bad_usage();
 	if (infra) {
 		set_status("infrastructure", infra);
 		write_json(out);
