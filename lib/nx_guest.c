@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Guest payload that reads or executes one 2M region per step. */
+#include <stdio.h>
 #include <string.h>
 
 #include "nx_guest.h"
+#include "nx_vcpu.h"
 
 /* Written by the host before each step, read by the guest. */
 static struct {
@@ -88,11 +90,12 @@ void *nx_region_hva(const struct nx_regions *r, int i)
 	return addr_gpa2hva(r->vm, r->gpa + i * NX_REGION_SIZE);
 }
 
-static void nx_guest_expect_sync(struct kvm_vcpu *vcpu, uint64_t stage)
+static void nx_guest_expect_sync(struct kvm_vcpu *vcpu, uint64_t stage,
+				 const char *what)
 {
 	struct ucall uc;
 
-	vcpu_run(vcpu);
+	nx_vcpu_run(vcpu, what);
 	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_SYNC:
 		TEST_ASSERT(uc.args[1] == stage,
@@ -109,13 +112,33 @@ static void nx_guest_expect_sync(struct kvm_vcpu *vcpu, uint64_t stage)
 	}
 }
 
-static void nx_guest_do_gva(struct kvm_vcpu *vcpu, enum nx_guest_op op,
-			    uint64_t gva)
+static const char *nx_guest_op_name(enum nx_guest_op op)
 {
+	switch (op) {
+	case NX_GUEST_READ:
+		return "read";
+	case NX_GUEST_EXEC:
+		return "execute";
+	case NX_GUEST_READ_PAGES:
+		return "read of 4K pages";
+	case NX_GUEST_WRITE:
+		return "write";
+	}
+	return "unknown op";
+}
+
+/* @where names the target for the step deadline's message. */
+static void nx_guest_do_gva(struct kvm_vcpu *vcpu, enum nx_guest_op op,
+			    uint64_t gva, const char *where)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s of %s (gva 0x%lx)",
+		 nx_guest_op_name(op), where, gva);
 	nx_cmd.op = op;
 	nx_cmd.gva = gva;
 	sync_global_to_guest(vcpu->vm, nx_cmd);
-	nx_guest_expect_sync(vcpu, op);
+	nx_guest_expect_sync(vcpu, op, what);
 }
 
 void nx_guest_warm_up(struct kvm_vcpu *vcpu, const struct nx_regions *r)
@@ -126,20 +149,23 @@ void nx_guest_warm_up(struct kvm_vcpu *vcpu, const struct nx_regions *r)
 	 * host takes its baseline: afterwards only region accesses move the
 	 * counters.
 	 */
-	nx_guest_do_gva(vcpu, NX_GUEST_READ, r->scratch_gva);
-	nx_guest_do_gva(vcpu, NX_GUEST_EXEC, r->scratch_gva);
-	nx_guest_do_gva(vcpu, NX_GUEST_WRITE, r->scratch_gva);
+	nx_guest_do_gva(vcpu, NX_GUEST_READ, r->scratch_gva, "the warm-up page");
+	nx_guest_do_gva(vcpu, NX_GUEST_EXEC, r->scratch_gva, "the warm-up page");
+	nx_guest_do_gva(vcpu, NX_GUEST_WRITE, r->scratch_gva, "the warm-up page");
 }
 
 void nx_guest_start(struct kvm_vcpu *vcpu, const struct nx_regions *r)
 {
-	nx_guest_expect_sync(vcpu, 0);
+	nx_guest_expect_sync(vcpu, 0, "first entry to the guest");
 	nx_guest_warm_up(vcpu, r);
 }
 
 void nx_guest_do(struct kvm_vcpu *vcpu, const struct nx_regions *r,
 		 enum nx_guest_op op, int i)
 {
+	char where[32];
+
 	TEST_ASSERT(i >= 0 && i < r->nr, "region %d out of range (%d)", i, r->nr);
-	nx_guest_do_gva(vcpu, op, r->gva + i * NX_REGION_SIZE);
+	snprintf(where, sizeof(where), "region %d", i);
+	nx_guest_do_gva(vcpu, op, r->gva + i * NX_REGION_SIZE, where);
 }

@@ -14,6 +14,8 @@
 #   Run: <test filters for run_nx_tests.sh --test>
 #   Expect-fail: <the full names of the tests that must fail>
 #   May-fail: <tests that catch the bug only in some runs> (optional)
+#   Expect-reason: <text each Expect-fail test's failure reason contains>
+#                  (optional: the assertion that must catch it)
 # Every other test that runs must pass.
 set -uo pipefail
 
@@ -84,12 +86,26 @@ without() {
 	printf '%s' "$out"
 }
 
+# Each of the tests in list $2 failed (results of canary $1) for a reason
+# that contains $3.
+failed_for() {
+	local t ok=0
+	for t in $2; do
+		grep -hqF -- "$3" <(grep -h "^not ok [0-9]* $t # " \
+			"$out/results-$1"/*/ktap.log 2>/dev/null) && continue
+		echo "# $1: $t did not fail for: $3"
+		ok=1
+	done
+	return $ok
+}
+
 canary() {
-	local patch=$1 name want may rc
+	local patch=$1 name want may why rc
 	name=$(basename "$patch" .patch)
 	read -ra filters <<<"$(header Run "$patch")"
 	want=$(header Expect-fail "$patch" | tr ' ' '\n' | sort | tr '\n' ' ')
 	may=$(header May-fail "$patch")
+	why=$(header Expect-reason "$patch")
 	echo "# $name: $(header Canary "$patch")"
 	if ! patch -s -d "$src" -p1 <"$patch"; then
 		report 1 "canary $name: patch does not apply"
@@ -99,7 +115,8 @@ canary() {
 	rc=$?
 	patch -s -R -d "$src" -p1 <"$patch"
 	echo "# $name: failed: ${got:-none}"
-	[ "$rc" = 1 ] && [ "$(without "$got" "$may")" = "$(without "$want" "$may")" ]
+	[ "$rc" = 1 ] && [ "$(without "$got" "$may")" = "$(without "$want" "$may")" ] &&
+		{ [ -z "$why" ] || failed_for "$name" "$(without "$want" "$may")" "$why"; }
 	report $? "canary $name fails: $want"
 }
 

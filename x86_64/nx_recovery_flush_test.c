@@ -31,6 +31,7 @@
 #include "nx_recovery.h"
 #include "nx_results.h"
 #include "nx_trace.h"
+#include "nx_vcpu.h"
 #include "nx_vm.h"
 
 #define PERIOD_MS		100
@@ -522,7 +523,7 @@ static void faulter_step(struct load *l)
 {
 	struct ucall uc;
 
-	vcpu_run(l->vcpu);
+	nx_vcpu_run(l->vcpu, "a read of a fresh 4K page (faulting vCPU)");
 	TEST_ASSERT(get_ucall(l->vcpu, &uc) == UCALL_SYNC &&
 		    uc.args[1] == l->total_steps,
 		    "faulting vCPU: expected sync %lu, got exit %u (%s), ucall args %lu",

@@ -22,6 +22,7 @@
 #include "nx_poll.h"
 #include "nx_recovery.h"
 #include "nx_results.h"
+#include "nx_vcpu.h"
 #include "nx_vm.h"
 
 #define DEFAULT_VCPUS		8
@@ -107,7 +108,7 @@ static void stress_step(struct stress_vcpu *s)
 	struct kvm_run *run = s->vcpu->run;
 	struct ucall uc;
 
-	vcpu_run(s->vcpu);
+	nx_vcpu_run(s->vcpu, "a batch of random reads and executes");
 	if (run->exit_reason == KVM_EXIT_IO && run->io.port == STRESS_PORT) {
 		s->batches++;
 		return;
