@@ -35,6 +35,7 @@ NX_KVM_SRC=
 NX_KERNEL_SPECS=()
 NX_MMU_MODES=()
 NX_PERF=0
+NX_RESTORE=0
 NX_BOOT_TIMEOUT=${NX_BOOT_TIMEOUT:-300}
 NX_TEST_TIMEOUT=${NX_TEST_TIMEOUT:-120}
 NX_RUN_TIMEOUT=${NX_RUN_TIMEOUT:-1800}
@@ -55,6 +56,9 @@ usage() {
 
 	  --vm               boot a kernel under QEMU and run there (default)
 	  --host             run on this machine's KVM (root, /dev/kvm)
+	  --restore          only put back the host state a killed --host run
+	                     left (its journal under /run/nx-selftests), say
+	                     what changed, and exit
 	  --kernel PATH      bzImage to boot (VM mode; default: Debian's
 	                     linux-image-$NX_KVER+deb12-amd64-unsigned)
 	  --modules DIR      modules for --kernel: a lib/modules/<release>
@@ -158,6 +162,7 @@ parse_args() {
 		case $1 in
 		--vm) NX_MODE=vm ;;
 		--host) NX_MODE=host ;;
+		--restore) NX_RESTORE=1 ;;
 		--kernel) need_value "$@"; add_kernel "$2"; shift ;;
 		--mmu) need_value "$@"; add_mmu "$2"; shift ;;
 		--matrix) matrix=1 ;;
@@ -560,8 +565,13 @@ run_host() {
 	NX_RELEASE=$(uname -r)
 	dir=$(new_results_dir "$NX_RELEASE") || return 1
 	raw=$dir/results.raw
-	nx_state_save || { echo "nx: could not read the host state" >&2; return 1; }
+	# A run killed before it could restore (SIGKILL) left a journal.
+	nx_state_recover || { echo "nx: could not restore a killed run's host state" >&2; return 125; }
+	nx_state_save || { echo "nx: could not save the host state" >&2; return 125; }
 	trap 'nx_state_restore' EXIT
+	# Cases that write what cannot be restored (nx_huge_pages=never sticks
+	# until kvm.ko is reloaded) skip on a host.
+	export NX_HOST_MODE=1
 	nx_state_set kernel/mm/hugepages/hugepages-2048kB/nr_hugepages "$NX_HUGEPAGES"
 	perf_on_host
 	t0=$(date +%s%N)
@@ -593,6 +603,11 @@ main() {
 		esac
 	done
 	parse_args "$@"
+	if [ "$NX_RESTORE" = 1 ]; then
+		[ "$(id -u)" = 0 ] || { echo "nx: --restore needs root" >&2; exit 2; }
+		nx_state_recover
+		exit $?
+	fi
 	build_suite || { echo "nx: build failed" >&2; exit 125; }
 	all=$(mktemp) sel=$(mktemp)
 	catalogue_all >"$all"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,7 +113,7 @@ static void nx_kill_running_case(void)
 static pid_t nx_spawn(const struct nx_case *c, int *out_fd)
 {
 	int fds[2];
-	pid_t pid;
+	pid_t parent = getpid(), pid;
 
 	if (pipe(fds))
 		return -1;
@@ -124,6 +125,14 @@ static pid_t nx_spawn(const struct nx_case *c, int *out_fd)
 	if (pid == 0) {
 		/* Own process group: a timeout kills the vCPU threads too. */
 		setpgid(0, 0);
+		/*
+		 * Outside the runner's group, a case would outlive a runner
+		 * killed with SIGKILL and keep changing the host under the
+		 * restore of its journal: it goes with its harness.
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(NX_EXIT_FAIL);
 		close(fds[0]);
 		dup2(fds[1], STDOUT_FILENO);
 		dup2(fds[1], STDERR_FILENO);

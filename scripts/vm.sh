@@ -92,37 +92,57 @@ nx_initramfs_perf() {
 	cp -L "$lib" "$root/lib64/"
 }
 
-# Initramfs: busybox, init, the suite's binaries named in CATALOGUE (lines
-# "BINARY CASE") and the KVM modules.
-nx_build_initramfs() {
-	local out=$1 catalogue=$2 root name bb bin
+# The common part of an initramfs in ROOT: busybox, INIT as /init,
+# scripts/vm/kvm.sh, and the modules named (kvm_amd and kvm_intel, and
+# whatever else the VM needs) with their dependencies, in load order in
+# nx/modules.order (the vendor modules in nx/modules.amd and .intel: only
+# the one for the CPU loads).
+nx_initramfs_root() {
+	local root=$1 init=$2 bb name
 	local -a NX_ORDER=()
 	local -A NX_KO=()
+	shift 2
 
 	bb=$NX_CACHE/pkgs/busybox-static
 	"$NX_TOP/scripts/debian_pkg.sh" busybox-static "$bb" >&2 || return 1
-	nx_module_deps "$NX_MODULES" kvm_amd || return 1
-	nx_module_deps "$NX_MODULES" kvm_intel || return 1
-
-	root=$(mktemp -d "$NX_CACHE/initramfs.XXXXXX")
+	for name in "$@"; do
+		nx_module_deps "$NX_MODULES" "$name" || return 1
+	done
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,nx/bin,nx/modules}
 	cp "$bb/bin/busybox" "$root/bin/busybox"
-	cp "$NX_TOP/scripts/vm/init" "$root/init"
-	cp "$NX_TOP/scripts/run_cases.sh" "$root/nx/"
-	while read -r bin; do
-		cp "$bin" "$root/nx/bin/"
-	done < <(cut -d' ' -f1 "$catalogue" | sort -u)
-	[ "${NX_PERF:-0}" = 1 ] && nx_initramfs_perf "$root"
-	sed "s|^[^ ]*/|/nx/bin/|" "$catalogue" >"$root/nx/cases.txt"
+	cp "$init" "$root/init"
+	cp "$NX_TOP/scripts/vm/kvm.sh" "$root/nx/kvm.sh"
+	touch "$root/nx/modules.order"
 	for name in "${NX_ORDER[@]}"; do
 		nx_ko_cat "${NX_KO[$name]}" >"$root/nx/modules/$name.ko"
-		# kvm_amd and kvm_intel: only the one for this CPU loads.
 		case $name in
 		kvm_amd) echo "$name.ko" >>"$root/nx/modules.amd" ;;
 		kvm_intel) echo "$name.ko" >>"$root/nx/modules.intel" ;;
 		*) echo "$name.ko" >>"$root/nx/modules.order" ;;
 		esac
 	done
+}
+
+# Pack ROOT into the cpio archive OUT, and remove ROOT.
+nx_initramfs_pack() {
+	(cd "$1" && find . | cpio -o -H newc --quiet) >"$2"
+	rm -rf "$1"
+}
+
+# Initramfs of the test VM: the common part, the suite's binaries named in
+# CATALOGUE (lines "BINARY CASE") and run_cases.sh (scripts/vm/init).
+nx_build_initramfs() {
+	local out=$1 catalogue=$2 root bin
+
+	root=$(mktemp -d "$NX_CACHE/initramfs.XXXXXX")
+	nx_initramfs_root "$root" "$NX_TOP/scripts/vm/init" kvm_amd kvm_intel ||
+		{ rm -rf "$root"; return 1; }
+	cp "$NX_TOP/scripts/run_cases.sh" "$root/nx/"
+	while read -r bin; do
+		cp "$bin" "$root/nx/bin/"
+	done < <(cut -d' ' -f1 "$catalogue" | sort -u)
+	[ "${NX_PERF:-0}" = 1 ] && nx_initramfs_perf "$root"
+	sed "s|^[^ ]*/|/nx/bin/|" "$catalogue" >"$root/nx/cases.txt"
 	cat >"$root/nx/config" <<-EOC
 		NX_HUGEPAGES=$NX_HUGEPAGES
 		NX_TEST_TIMEOUT=$NX_TEST_TIMEOUT
@@ -130,8 +150,35 @@ nx_build_initramfs() {
 		NX_MMU_MODES="${NX_MMU_MODES[*]}"
 		NX_PERF=${NX_PERF:-0}
 	EOC
-	(cd "$root" && find . | cpio -o -H newc --quiet) >"$out"
-	rm -rf "$root"
+	nx_initramfs_pack "$root" "$out"
+}
+
+# Initramfs of a VM that is a lab host (scripts/vm/hostroot-init): it loads
+# KVM, mounts this machine's root filesystem (9p, read-only) under a tmpfs
+# overlay and the folder RESULTS (9p, the only writable share) at the same
+# path, and runs CMD there from the checkout.  See nx_vm_hostroot_args.
+nx_build_hostroot_initramfs() {
+	local out=$1 results=$2 cmd=$3 root
+
+	root=$(mktemp -d "$NX_CACHE/initramfs.XXXXXX")
+	nx_initramfs_root "$root" "$NX_TOP/scripts/vm/hostroot-init" \
+		9p 9pnet_virtio overlay kvm_amd kvm_intel || { rm -rf "$root"; return 1; }
+	{
+		printf 'NX_HOST_TOP=%q\n' "$NX_TOP"
+		printf 'NX_HOST_RESULTS=%q\n' "$results"
+		printf 'NX_HOST_CMD=%q\n' "$cmd"
+	} >"$root/nx/config"
+	nx_initramfs_pack "$root" "$out"
+}
+
+# QEMU options of that VM, into NX_QEMU_EXTRA: / read-only, RESULTS
+# writable.  readonly=on is QEMU's own guarantee that the guest cannot
+# write to this machine through the root share.
+nx_vm_hostroot_args() {
+	NX_QEMU_EXTRA=(-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on"
+		-device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot"
+		-fsdev "local,id=results,path=$1,security_model=none"
+		-device "virtio-9p-pci,fsdev=results,mount_tag=results")
 }
 
 # Where the accelerator choice looks; the bats tests point these at fakes.
@@ -139,6 +186,8 @@ NX_CPUINFO=${NX_CPUINFO:-/proc/cpuinfo}
 NX_KVM_DEV=${NX_KVM_DEV:-/dev/kvm}
 NX_QEMU=${NX_QEMU:-qemu-system-x86_64}
 NX_ACCEL_PROBE_TIMEOUT=${NX_ACCEL_PROBE_TIMEOUT:-20}
+# More QEMU options (nx_vm_hostroot_args).
+NX_QEMU_EXTRA=()
 
 # Boot KERNEL for a moment under -accel kvm: its first console line
 # ("Linux version") proves that QEMU set the vCPU up and the firmware ran.
@@ -269,7 +318,8 @@ nx_qemu_cmdline() {
 		-nodefaults -no-reboot -display none -monitor none
 		-kernel "$NX_KERNEL" -initrd "$initrd" -append "$append"
 		-chardev "file,id=con,path=$console" -serial chardev:con
-		-chardev "file,id=res,path=$results" -serial chardev:res)
+		-chardev "file,id=res,path=$results" -serial chardev:res
+		"${NX_QEMU_EXTRA[@]}")
 }
 
 # The last thing a VM that did not get ready said: the guest's own reason,

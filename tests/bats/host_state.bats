@@ -71,7 +71,12 @@ enabled=never"
 		echo "saved=$NX_STATE_SAVED"'
 	assert_status 0
 	assert_eq "$stderr" ""
-	assert_eq "$output" "$RESTORED
+	# Found in the tree: the parameters in name order.
+	assert_eq "$output" "nx_huge_pages=Y
+nx_huge_pages_recovery_period_ms=0
+nx_huge_pages_recovery_ratio=60
+nr_hugepages=3
+enabled=madvise
 saved=1"
 	assert_eq "$(snapshot_tree "$SYSFS")" "$before" "fake sysfs"
 }

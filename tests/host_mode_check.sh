@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# `make check`: lab mode (--host) on a real KVM.  Boots Debian's kernel
+# under QEMU as a lab host (scripts/vm/hostroot-init: kvm_amd loaded, this
+# machine's root filesystem shared read-only under a tmpfs overlay, OUT the
+# one writable share) and runs tests/host_proofs.sh from this checkout
+# there.  TAP on stdout: one line per proof.
+#
+# usage: host_mode_check.sh OUT
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=run_nx_tests.sh
+. "$top/run_nx_tests.sh"
+[ $# = 1 ] || { echo "usage: host_mode_check.sh OUT" >&2; exit 2; }
+mkdir -p "$1" && out=$(cd "$1" && pwd) || exit 1
+
+bail() {
+	echo "not ok 1 lab host VM: $*"
+	exit 1
+}
+
+nx_vm_default_kernel || bail "could not fetch the kernel"
+nx_vm_accel "$NX_KERNEL" >&2 || bail "$NX_ACCEL_WHY"
+nx_build_hostroot_initramfs "$out/initramfs.cpio" "$out" \
+	"tests/host_proofs.sh $(printf %q "$out")" || bail "could not build the initramfs"
+nx_vm_hostroot_args "$out"
+nx_vm_boot "$out/initramfs.cpio" "$out" >&2
+rc=$?
+rm -f "$out/initramfs.cpio"
+[ $rc = 125 ] && bail "$NX_INFRA_WHY"
+tr -d '\r' <"$out/results.raw"
+grep -a '^nx-vm: done' "$out/console.log" >&2
+[ $rc = 0 ] || echo "not ok 99 lab host VM: died or hung (see $out/console.log)"
+grep -q '^not ok ' "$out/results.raw" && exit 1
+exit $rc
