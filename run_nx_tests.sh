@@ -17,8 +17,6 @@ NX_BUILD=${NX_BUILD:-$NX_TOP/build}
 # Tests built against the 6.1 framework (make SERIES=6.1), for kernels
 # older than 6.8.
 NX_BUILD_61=${NX_BUILD_61:-$NX_BUILD/6.1}
-# shellcheck source=versions.env
-. "$NX_TOP/versions.env"
 # shellcheck source=scripts/host_state.sh
 . "$NX_TOP/scripts/host_state.sh"
 # shellcheck source=scripts/vm.sh
@@ -52,12 +50,13 @@ usage() {
 	  --vm               boot a kernel under QEMU and run there (default)
 	  --host             run on this machine's KVM (root, /dev/kvm)
 	  --kernel PATH      bzImage to boot (VM mode; default: Debian's
-	                     linux-image-$NX_KVER+deb12-amd64-unsigned)
+	                     newest 6.12 image, of the build the suite's
+	                     source is)
 	  --modules DIR      modules for --kernel: a lib/modules/<release>
 	                     tree or a folder of .ko files
 	  --kernel debian:SPEC[,debian:SPEC]...
 	                     Debian kernels to boot one after the other
-	                     (repeatable); SPEC: 6.12 (pinned), 6.12.N, 6.1
+	                     (repeatable); SPEC: 6.12 (the default), 6.12.N, 6.1
 	                     (newest), 6.1.0-N (scripts/debian_kernel.sh)
 	  --mmu MODE[,MODE]...
 	                     VM mode: run the tests once per KVM MMU mode,
@@ -69,7 +68,8 @@ usage() {
 	  --perf             record perf stat counts of the kvm: and kvmmmu:
 	                     events of each test (perf/<test>.txt)
 	  --kvm-src TREE     VM mode: rebuild kvm.ko and kvm-amd.ko from TREE's
-	                     arch/x86/kvm and virt/kvm (a Linux $NX_KVER tree)
+	                     arch/x86/kvm and virt/kvm (a tree of the default
+	                     kernel's Linux version)
 	                     and boot Debian's kernel with them
 	  --list             list the tests and exit
 	  --test NAME        run only NAME (repeatable; shell globs allowed)
@@ -492,16 +492,14 @@ run_vm() {
 # --perf on the host: Debian's perf if it runs here (exported for
 # run_cases.sh), otherwise the reason every case reports.
 perf_on_host() {
-	local pkg=$NX_CACHE/pkgs/linux-perf-$NX_PERF_DEB_VERSION
 	[ "$NX_PERF" = 1 ] || return 0
-	if ! "$NX_TOP/scripts/debian_pkg.sh" "linux-perf=$NX_PERF_DEB_VERSION" \
-		"$pkg" >&2; then
+	if ! nx_fetch_perf; then
 		export NX_PERF_SKIP="could not fetch linux-perf"
-	elif ! "$pkg/usr/bin/perf" stat -e 'kvm:*' -e 'kvmmmu:*' -o /dev/null \
+	elif ! "$NX_PERF_BIN" stat -e 'kvm:*' -e 'kvmmmu:*' -o /dev/null \
 		true >/dev/null 2>&1; then
 		export NX_PERF_SKIP="perf stat of kvm:*,kvmmmu:* does not run here"
 	else
-		export NX_PERF_CMD=$pkg/usr/bin/perf
+		export NX_PERF_CMD=$NX_PERF_BIN
 	fi
 }
 
