@@ -82,6 +82,9 @@ tests: $(KSRC_DEP)
 	@test "$$(cat $(BUILD)/.ksrc 2>/dev/null)" = "$(KSRC) $(SRC_DEB_VERSION)" || \
 		{ rm -rf $(BUILD)/kvm $(BUILD)/lib $(BUILD)/x86_64; \
 		  echo "$(KSRC) $(SRC_DEB_VERSION)" >$(BUILD)/.ksrc; }
+	@# The Debian build the tests come from, for run_nx_tests.sh's summary.json.
+	@$(if $(KSRC_DEP),echo "linux-source-$(SRC_SERIES)=$(SRC_DEB_VERSION)",:) \
+		>$(BUILD)/.debian-source
 	$(MAKE) -C $(KVM_DIR) -f Makefile -f $(TOP)/mk/framework.mk \
 		NX_TOP=$(TOP) NX_OUT=$(BUILD) OUTPUT=$(BUILD)/kvm nx-tests
 

@@ -317,6 +317,23 @@ catalogue_for() {
 		"$sel" -
 }
 
+# --meta arguments (into NX_META) naming each Debian build the cell used:
+# the kernel image, the linux-source its tests were built from
+# (build/.debian-source, written by make), busybox-static, perf, and with
+# --kvm-src the headers the modules were built against.  series is
+# run_kernel's (the kernel's framework series); the host runs NX_BUILD.
+debian_meta() {
+	local build=$NX_BUILD kv src
+	[ "${series:-}" = 6.1 ] && build=$(suite_build_dir 6.1 2>/dev/null)
+	src=$(cat "$build/.debian-source" 2>/dev/null)
+	NX_META=()
+	for kv in "image=${NX_DEB_IMAGE:-}" "source=$src" \
+		"busybox=${NX_DEB_BUSYBOX:-}" "perf=${NX_DEB_PERF:-}" \
+		"headers=${NX_KVM_SRC:+linux-headers-$NX_KVER+deb12-amd64=$NX_DEB_VERSION}"; do
+		[ -n "${kv#*=}" ] && NX_META+=(--meta "debian_$kv")
+	done
+}
+
 # Results of a cell: ktap.log, params.txt, perf/<test>.txt (--perf),
 # cell.txt, summary.json and the short summary.  MMU names the cell's mode
 # ("" on the host).
@@ -337,7 +354,9 @@ summarize() {
 	run_s=${run_s:-${NX_RUN_S:-0}}
 	printf 'kernel_release=%s\nmmu=%s\nboot_s=%s\nrun_s=%s\n' \
 		"$NX_RELEASE" "${mmu:-host}" "${NX_BOOT_S:-0}" "$run_s" >"$dir/cell.txt"
+	debian_meta
 	"$NX_BUILD/nx_summary" --ktap "$dir/ktap.log" --out "$dir/summary.json" \
+		"${NX_META[@]}" \
 		--params "$dir/params.txt" --meta "mode=$NX_MODE" \
 		${mmu:+--meta "mmu=$mmu"} \
 		--meta "kernel_release=$NX_RELEASE" --meta "accel=${NX_ACCEL:-none}" \

@@ -6,6 +6,7 @@
 #
 #   NX_KERNEL=<vmlinuz>  NX_MODULES=<.../lib/modules/<release>>
 #   NX_SERIES=6.1|6.12   NX_RELEASE=<uname -r of that kernel>
+#   NX_DEB_IMAGE=<package>=<Debian version>
 #
 # usage: debian_kernel.sh SPEC         fetch, print the assignments
 #        debian_kernel.sh --list SERIES the versions of SERIES, oldest first,
@@ -119,3 +120,4 @@ printf 'NX_KERNEL=%q\n' "$dir/boot/vmlinuz-$release"
 printf 'NX_MODULES=%q\n' "$dir/lib/modules/$release"
 printf 'NX_SERIES=%q\n' "$series"
 printf 'NX_RELEASE=%q\n' "$release"
+printf 'NX_DEB_IMAGE=%q\n' "$pkg=$debver"

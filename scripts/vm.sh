@@ -37,6 +37,7 @@ nx_vm_default_kernel() {
 		"linux-image-$rel-unsigned=$NX_DEB_VERSION" "$dir" >&2 || return 1
 	NX_KERNEL=$dir/boot/vmlinuz-$rel
 	NX_MODULES=$dir/lib/modules/$rel
+	NX_DEB_IMAGE=linux-image-$rel-unsigned=$NX_DEB_VERSION
 }
 
 # Path of module NAME (kvm_amd or kvm-amd) under DIR, any compression.
@@ -83,6 +84,7 @@ nx_fetch_perf() {
 	local pkg=$NX_CACHE/pkgs/linux-perf-$NX_PERF_DEB_VERSION
 	"$NX_TOP/scripts/debian_pkg.sh" "linux-perf=$NX_PERF_DEB_VERSION" \
 		"$pkg" >&2 || return 1
+	NX_DEB_PERF=linux-perf=$NX_PERF_DEB_VERSION
 	NX_PERF_BIN=$pkg/usr/bin/perf
 }
 
@@ -120,6 +122,7 @@ nx_build_initramfs() {
 	bb=$NX_CACHE/pkgs/busybox-static-$NX_BUSYBOX_DEB_VERSION
 	"$NX_TOP/scripts/debian_pkg.sh" "busybox-static=$NX_BUSYBOX_DEB_VERSION" \
 		"$bb" >&2 || return 1
+	NX_DEB_BUSYBOX=busybox-static=$NX_BUSYBOX_DEB_VERSION
 	nx_module_deps "$NX_MODULES" kvm_amd || return 1
 	nx_module_deps "$NX_MODULES" kvm_intel || return 1
 

@@ -82,7 +82,8 @@ debian_kernel() {
 	assert_eq "$output" "NX_KERNEL=$(printf %q "$dir/boot/vmlinuz-$rel")
 NX_MODULES=$(printf %q "$dir/lib/modules/$rel")
 NX_SERIES=6.12
-NX_RELEASE=$(printf %q "$rel")"
+NX_RELEASE=$(printf %q "$rel")
+NX_DEB_IMAGE=$(printf %q "linux-image-$rel-unsigned=6.12.119-1~deb12u1")"
 	# No archive search; one fetch, of that build.
 	grep -q '^apt-cache search' "$FAKE_LOG" && flunk "searched:" "$(<"$FAKE_LOG")"
 	assert_eq "$(grep debian_pkg "$FAKE_LOG")" \
@@ -97,6 +98,7 @@ NX_RELEASE=$(printf %q "$rel")"
 	assert_has_line "NX_MODULES=$dir/lib/modules/6.1.0-56-amd64"
 	assert_has_line "NX_SERIES=6.1"
 	assert_has_line "NX_RELEASE=6.1.0-56-amd64"
+	assert_has_line "NX_DEB_IMAGE=linux-image-6.1.0-56-amd64-unsigned=1.10-2"
 	grep -qx "debian_pkg linux-image-6.1.0-56-amd64-unsigned=1.10-2 $dir" "$FAKE_LOG" ||
 		flunk "fetched something else:" "$(<"$FAKE_LOG")"
 	# The output is shell: eval gives the four variables.
