@@ -7,10 +7,11 @@
 # make KSRC=/path uninstall-tree  ... and take it out again
 # make check           the project's own tests (see README.md)
 #
-# Without KSRC, Debian's linux-source package of SERIES (6.12 by default)
-# pinned in versions.env is fetched and prepared once under .cache/ (git
-# ignores it).  A kernel runs binaries built against its own series'
-# framework: the 6.12 one needs KVM_SET_USER_MEMORY_REGION2 (6.8+).
+# Without KSRC, the newest build of Debian's linux-source package of SERIES
+# (6.12 by default, series in versions.env; scripts/debian_version.sh) is
+# fetched and prepared once under .cache/ (git ignores it).  A kernel runs
+# binaries built against its own series' framework: the 6.12 one needs
+# KVM_SET_USER_MEMORY_REGION2 (6.8+).
 
 include versions.env
 
@@ -20,23 +21,43 @@ TOP := $(CURDIR)
 CACHE ?= $(TOP)/.cache
 SERIES ?= 6.12
 
+ifeq ($(filter $(SERIES),6.12 6.1),)
+$(error SERIES=$(SERIES): expected 6.12 or 6.1)
+endif
+
+# The build of SERIES to fetch: resolved on every run, since the archive
+# drops old builds (words NX_..._KVER=... and NX_..._DEB_VERSION=...).
+# Goals that need no tree skip it (the archive is asked, about 1 s).
+ifeq ($(KSRC),)
+ifneq ($(filter-out clean distclean check,$(or $(MAKECMDGOALS),all)),)
+NX_RESOLVED := $(shell scripts/debian_version.sh $(SERIES))
+ifneq ($(.SHELLSTATUS),0)
+$(error scripts/debian_version.sh $(SERIES) failed)
+endif
+$(foreach a,$(NX_RESOLVED),$(eval $(a)))
+endif
+endif
+
 ifeq ($(SERIES),6.12)
 BUILD ?= $(TOP)/build
 SRC_KVER := $(NX_KVER)
 SRC_DEB_VERSION := $(NX_DEB_VERSION)
 SRC_SERIES := $(NX_SRC_SERIES)
-else ifeq ($(SERIES),6.1)
+else
 BUILD ?= $(TOP)/build/6.1
 SRC_KVER := $(NX_61_KVER)
 SRC_DEB_VERSION := $(NX_61_DEB_VERSION)
 SRC_SERIES := $(NX_61_SRC_SERIES)
-else
-$(error SERIES=$(SERIES): expected 6.12 or 6.1)
 endif
 
+# The tree of a Debian build; its stamp names that build, so a tree of an
+# older build of the same Linux version is prepared again.
 ifeq ($(KSRC),)
 KSRC := $(CACHE)/linux-$(SRC_KVER)
 KSRC_DEP := $(KSRC)/.prepared
+ifneq ($(file <$(KSRC_DEP)),$(SRC_DEB_VERSION))
+.PHONY: $(KSRC_DEP)
+endif
 endif
 override KSRC := $(abspath $(KSRC))
 KVM_DIR := $(KSRC)/tools/testing/selftests/kvm
@@ -58,9 +79,12 @@ tests: $(KSRC_DEP)
 		{ echo "KSRC=$(KSRC): run 'make headers' there first"; exit 1; }
 	@# Objects of another tree are stale whatever their times say.
 	@mkdir -p $(BUILD)
-	@test "$$(cat $(BUILD)/.ksrc 2>/dev/null)" = "$(KSRC)" || \
+	@test "$$(cat $(BUILD)/.ksrc 2>/dev/null)" = "$(KSRC) $(SRC_DEB_VERSION)" || \
 		{ rm -rf $(BUILD)/kvm $(BUILD)/lib $(BUILD)/x86_64; \
-		  echo "$(KSRC)" >$(BUILD)/.ksrc; }
+		  echo "$(KSRC) $(SRC_DEB_VERSION)" >$(BUILD)/.ksrc; }
+	@# The Debian build the tests come from, for run_nx_tests.sh's summary.json.
+	@$(if $(KSRC_DEP),echo "linux-source-$(SRC_SERIES)=$(SRC_DEB_VERSION)",:) \
+		>$(BUILD)/.debian-source
 	$(MAKE) -C $(KVM_DIR) -f Makefile -f $(TOP)/mk/framework.mk \
 		NX_TOP=$(TOP) NX_OUT=$(BUILD) OUTPUT=$(BUILD)/kvm nx-tests
 

@@ -17,8 +17,6 @@ NX_BUILD=${NX_BUILD:-$NX_TOP/build}
 # Tests built against the 6.1 framework (make SERIES=6.1), for kernels
 # older than 6.8.
 NX_BUILD_61=${NX_BUILD_61:-$NX_BUILD/6.1}
-# shellcheck source=versions.env
-. "$NX_TOP/versions.env"
 # shellcheck source=scripts/host_state.sh
 . "$NX_TOP/scripts/host_state.sh"
 # shellcheck source=scripts/vm.sh
@@ -60,12 +58,13 @@ usage() {
 	                     left (its journal under /run/nx-selftests), say
 	                     what changed, and exit
 	  --kernel PATH      bzImage to boot (VM mode; default: Debian's
-	                     linux-image-$NX_KVER+deb12-amd64-unsigned)
+	                     newest 6.12 image, of the build the suite's
+	                     source is)
 	  --modules DIR      modules for --kernel: a lib/modules/<release>
 	                     tree or a folder of .ko files
 	  --kernel debian:SPEC[,debian:SPEC]...
 	                     Debian kernels to boot one after the other
-	                     (repeatable); SPEC: 6.12 (pinned), 6.12.N, 6.1
+	                     (repeatable); SPEC: 6.12 (the default), 6.12.N, 6.1
 	                     (newest), 6.1.0-N (scripts/debian_kernel.sh)
 	  --mmu MODE[,MODE]...
 	                     VM mode: run the tests once per KVM MMU mode,
@@ -77,7 +76,8 @@ usage() {
 	  --perf             record perf stat counts of the kvm: and kvmmmu:
 	                     events of each test (perf/<test>.txt)
 	  --kvm-src TREE     VM mode: rebuild kvm.ko and kvm-amd.ko from TREE's
-	                     arch/x86/kvm and virt/kvm (a Linux $NX_KVER tree)
+	                     arch/x86/kvm and virt/kvm (a tree of the default
+	                     kernel's Linux version)
 	                     and boot Debian's kernel with them
 	  --list             list the tests and exit
 	  --test NAME        run only NAME (repeatable; shell globs allowed)
@@ -334,6 +334,23 @@ catalogue_for() {
 		"$sel" -
 }
 
+# --meta arguments (into NX_META) naming each Debian build the cell used:
+# the kernel image, the linux-source its tests were built from
+# (build/.debian-source, written by make), busybox-static, perf, and with
+# --kvm-src the headers the modules were built against.  series is
+# run_kernel's (the kernel's framework series); the host runs NX_BUILD.
+debian_meta() {
+	local build=$NX_BUILD kv src
+	[ "${series:-}" = 6.1 ] && build=$(suite_build_dir 6.1 2>/dev/null)
+	src=$(cat "$build/.debian-source" 2>/dev/null)
+	NX_META=()
+	for kv in "image=${NX_DEB_IMAGE:-}" "source=$src" \
+		"busybox=${NX_DEB_BUSYBOX:-}" "perf=${NX_DEB_PERF:-}" \
+		"headers=${NX_KVM_SRC:+linux-headers-$NX_KVER+deb12-amd64=$NX_DEB_VERSION}"; do
+		[ -n "${kv#*=}" ] && NX_META+=(--meta "debian_$kv")
+	done
+}
+
 # Results of a cell: ktap.log, params.txt, perf/<test>.txt (--perf),
 # cell.txt, summary.json and the short summary.  MMU names the cell's mode
 # ("" on the host).
@@ -354,7 +371,9 @@ summarize() {
 	run_s=${run_s:-${NX_RUN_S:-0}}
 	printf 'kernel_release=%s\nmmu=%s\nboot_s=%s\nrun_s=%s\n' \
 		"$NX_RELEASE" "${mmu:-host}" "${NX_BOOT_S:-0}" "$run_s" >"$dir/cell.txt"
+	debian_meta
 	"$NX_BUILD/nx_summary" --ktap "$dir/ktap.log" --out "$dir/summary.json" \
+		"${NX_META[@]}" \
 		--params "$dir/params.txt" --meta "mode=$NX_MODE" \
 		${mmu:+--meta "mmu=$mmu"} \
 		--meta "kernel_release=$NX_RELEASE" --meta "accel=${NX_ACCEL:-none}" \
@@ -431,8 +450,9 @@ infra_failure() {
 		kernel_results_dir "$top" "$label" || return 125
 		dir=$kdir
 	fi
+	debian_meta
 	"$NX_BUILD/nx_summary" --infrastructure "$reason" \
-		--out "$dir/summary.json" --meta "mode=$NX_MODE" \
+		--out "$dir/summary.json" "${NX_META[@]}" --meta "mode=$NX_MODE" \
 		--meta "kernel_release=${NX_RELEASE:-$label}" \
 		--meta "accel=${NX_ACCEL:-none}" \
 		${NX_ACCEL_WHY:+--meta "accel_reason=$NX_ACCEL_WHY"} >/dev/null
@@ -545,16 +565,14 @@ run_vm() {
 # --perf on the host: Debian's perf if it runs here (exported for
 # run_cases.sh), otherwise the reason every case reports.
 perf_on_host() {
-	local pkg=$NX_CACHE/pkgs/linux-perf-$NX_PERF_DEB_VERSION
 	[ "$NX_PERF" = 1 ] || return 0
-	if ! "$NX_TOP/scripts/debian_pkg.sh" "linux-perf=$NX_PERF_DEB_VERSION" \
-		"$pkg" >&2; then
+	if ! nx_fetch_perf; then
 		export NX_PERF_SKIP="could not fetch linux-perf"
-	elif ! "$pkg/usr/bin/perf" stat -e 'kvm:*' -e 'kvmmmu:*' -o /dev/null \
+	elif ! "$NX_PERF_BIN" stat -e 'kvm:*' -e 'kvmmmu:*' -o /dev/null \
 		true >/dev/null 2>&1; then
 		export NX_PERF_SKIP="perf stat of kvm:*,kvmmmu:* does not run here"
 	else
-		export NX_PERF_CMD=$pkg/usr/bin/perf
+		export NX_PERF_CMD=$NX_PERF_BIN
 	fi
 }
 

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Rebuild kvm.ko and kvm-amd.ko (kvm-intel.ko with --intel) from a kernel
-# source tree, for Debian's pinned kernel (NX_KVER in versions.env), so that
-# a patched KVM can be booted with NX_MODULES_OVERRIDE=OUTDIR.
+# source tree, for Debian's default kernel (NX_KVER, the 6.12 build
+# scripts/debian_version.sh resolves), so that a patched KVM can be booted
+# with NX_MODULES_OVERRIDE=OUTDIR.
 #
 # usage: build_kvm_modules.sh [--intel] KVM_SRC OUTDIR
 #
@@ -21,8 +22,9 @@ set -euo pipefail
 
 NX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NX_CACHE=${NX_CACHE:-$NX_TOP/.cache}
-# shellcheck source=versions.env
-. "$NX_TOP/versions.env"
+# Headers and kbuild of the build the default image is.
+versions=$("$NX_TOP/scripts/debian_version.sh" 6.12) || exit 1
+eval "$versions"
 
 me=build_kvm_modules
 
@@ -96,7 +98,7 @@ done
 
 ver=$(tree_version "$src")
 if [ "$ver" != "$NX_KVER" ]; then
-	echo "$me: $src is Linux $ver but versions.env pins NX_KVER=$NX_KVER; refusing to mix them" >&2
+	echo "$me: $src is Linux $ver but the kernel to boot is Debian's $NX_DEB_VERSION (Linux $NX_KVER); refusing to mix them" >&2
 	exit 2
 fi
 

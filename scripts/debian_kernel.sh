@@ -6,12 +6,14 @@
 #
 #   NX_KERNEL=<vmlinuz>  NX_MODULES=<.../lib/modules/<release>>
 #   NX_SERIES=6.1|6.12   NX_RELEASE=<uname -r of that kernel>
+#   NX_DEB_IMAGE=<package>=<Debian version>
 #
 # usage: debian_kernel.sh SPEC         fetch, print the assignments
 #        debian_kernel.sh --list SERIES the versions of SERIES, oldest first,
 #                                       each usable as SPEC
 #
-# SPEC: 6.12        the image pinned in versions.env (NX_KVER)
+# SPEC: 6.12        the image of the 6.12 build scripts/debian_version.sh
+#                   resolves (that of the source the suite is built from)
 #       6.12.N      linux-image-6.12.N+deb12-amd64-unsigned
 #       6.1         the newest 6.1 image the archive serves
 #       6.1.0-N     linux-image-6.1.0-N-amd64-unsigned (Debian's 6.1 ABI)
@@ -23,8 +25,8 @@ NX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NX_CACHE=${NX_CACHE:-$NX_TOP/.cache}
 # The fetcher; the bats tests put a fake in its place.
 NX_DEBIAN_PKG=${NX_DEBIAN_PKG:-$NX_TOP/scripts/debian_pkg.sh}
-# shellcheck source=versions.env
-. "$NX_TOP/versions.env"
+# shellcheck source=scripts/debian_version.sh
+. "$NX_TOP/scripts/debian_version.sh"
 
 # die MESSAGE [EXIT]
 die() {
@@ -44,17 +46,9 @@ image_pkg() {
 	esac
 }
 
-# Package names matching REGEX; a fresh machine has empty package lists,
-# so an empty answer is asked again after `apt-get update`.
+# Package names matching REGEX.
 search_names() {
-	local out
-	out=$(apt-cache search --names-only "$1" | cut -d' ' -f1)
-	if [ -z "$out" ] && [ "${NX_APT_UPDATED:-0}" = 0 ]; then
-		apt-get update -qq >&2 || die "apt-get update failed"
-		NX_APT_UPDATED=1
-		out=$(apt-cache search --names-only "$1" | cut -d' ' -f1)
-	fi
-	printf '%s\n' "$out" | sed '/^$/d'
+	nx_apt_cache search --names-only "$1" | cut -d' ' -f1
 }
 
 # The versions of a series, oldest first, in SPEC form.
@@ -89,6 +83,8 @@ spec=$1
 
 case $spec in
 6.12)
+	out=$("$NX_TOP/scripts/debian_version.sh" 6.12) || die "no 6.12 build to boot"
+	eval "$out"
 	version=$NX_KVER
 	debver=$NX_DEB_VERSION
 	;;
@@ -111,7 +107,7 @@ pkg=$(image_pkg "$version")
 if [ -z "${debver:-}" ]; then
 	list_series "$series" | grep -qx -- "$version" ||
 		die "$pkg is not in the archive (see: debian_kernel.sh --list $series)"
-	debver=$(newest_deb_version "$pkg")
+	debver=$(nx_deb_newest "$pkg")
 	[ -n "$debver" ] || die "no version of $pkg in the archive"
 fi
 
@@ -124,3 +120,4 @@ printf 'NX_KERNEL=%q\n' "$dir/boot/vmlinuz-$release"
 printf 'NX_MODULES=%q\n' "$dir/lib/modules/$release"
 printf 'NX_SERIES=%q\n' "$series"
 printf 'NX_RELEASE=%q\n' "$release"
+printf 'NX_DEB_IMAGE=%q\n' "$pkg=$debver"

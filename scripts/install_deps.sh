@@ -16,7 +16,8 @@ suite=(gcc:gcc make:make qemu-system-x86_64:qemu-system-x86 cpio:cpio
 check=(bats:bats shellcheck:shellcheck python3:python3 patch:patch git:git
 	rsync:rsync)
 bisect=(ccache:ccache flex:flex bison:bison bc:bc git:git)
-# linux-perf's Depends (6.1.192-2), without perl and python3 themselves.
+# linux-perf's Depends (series 6.1, checked on 6.1.192-3), without perl and
+# python3 themselves.
 perf_libs=(libbabeltrace1 libcap2 libdw1 libelf1 liblzma5 libnuma1 libopencsd1
 	libperl5.36 libpython3.11 libslang2 libunwind8 libzstd1 zlib1g)
 

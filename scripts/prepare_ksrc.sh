@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Prepare Debian's linux-source-SERIES once: fetch, unpack the tarball and
-# run `make headers` (the selftest build wants usr/include).
+# run `make headers` (the selftest build wants usr/include).  STAMP holds
+# DEB_VERSION: a tree of another Debian build of the same Linux version (the
+# archive dropped it) is prepared again.
 #
 # usage: prepare_ksrc.sh CACHE SERIES DEB_VERSION STAMP
 set -euo pipefail
@@ -16,16 +18,19 @@ pkgdir=$cache/pkgs/linux-source-$series-$debver
 mkdir -p "$cache"
 exec 9>"$tree.lock"
 flock 9
-[ -e "$stamp" ] && exit 0
+[ "$(cat "$stamp" 2>/dev/null)" = "$debver" ] && exit 0
 
 "$here/debian_pkg.sh" "linux-source-$series=$debver" "$pkgdir"
 
-rm -rf "$tree" "$tree.tmp"
+rm -rf "$tree.tmp"
 mkdir -p "$tree.tmp"
 echo "  UNPACK  linux-source-$series $debver"
 tar -C "$tree.tmp" --strip-components=1 \
 	-xf "$pkgdir/usr/src/linux-source-$series.tar.xz"
 echo "  HEADERS $tree"
 make -C "$tree.tmp" -s headers >/dev/null
+echo "$debver" >"$tree.tmp/${stamp##*/}"
+# The old tree goes only now: another worktree sharing the cache may be
+# building against it.
+rm -rf "$tree"
 mv "$tree.tmp" "$tree"
-touch "$stamp"

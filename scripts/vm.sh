@@ -3,7 +3,8 @@
 #
 # VM mode of run_nx_tests.sh: fetch the kernel, build the initramfs, boot it
 # under QEMU and collect what the guest reports.  Sourced; uses NX_TOP,
-# NX_CACHE and the versions from versions.env, and sets NX_BOOT_S, NX_RUN_S,
+# NX_CACHE and the Debian builds scripts/debian_version.sh resolves (the
+# series in versions.env), and sets NX_BOOT_S, NX_RUN_S,
 # NX_ACCEL, NX_ACCEL_WHY, NX_INFRA_WHY and NX_QEMU_PID for the caller.
 # shellcheck disable=SC2034 # the variables above are the caller's
 
@@ -16,8 +17,20 @@ nx_bzimage_release() {
 		tr '\0' '\n' | head -n 1 | cut -d' ' -f1
 }
 
-# Default kernel: Debian's image matching the pinned source version.
+# The Debian builds to fetch (scripts/debian_version.sh: the newest of each
+# series in versions.env), asked once per run, when first needed.
+nx_debian_versions() {
+	local out
+	[ "${NX_DEB_RESOLVED:-0}" = 1 ] && return 0
+	out=$("$NX_TOP/scripts/debian_version.sh") || return 1
+	eval "$out"
+	NX_DEB_RESOLVED=1
+}
+
+# Default kernel: Debian's image of the same build as the source the suite
+# and --kvm-src modules are built from.
 nx_vm_default_kernel() {
+	nx_debian_versions || return 1
 	local rel=${NX_KVER}+deb12-amd64
 	local dir=$NX_CACHE/pkgs/linux-image-$rel-$NX_DEB_VERSION
 
@@ -25,6 +38,7 @@ nx_vm_default_kernel() {
 		"linux-image-$rel-unsigned=$NX_DEB_VERSION" "$dir" >&2 || return 1
 	NX_KERNEL=$dir/boot/vmlinuz-$rel
 	NX_MODULES=$dir/lib/modules/$rel
+	NX_DEB_IMAGE=linux-image-$rel-unsigned=$NX_DEB_VERSION
 }
 
 # Path of module NAME (kvm_amd or kvm-amd) under DIR, any compression.
@@ -64,19 +78,25 @@ nx_module_deps() {
 	NX_KO[$name]=$ko
 }
 
-# Debian's perf (linux-perf is built from the 6.1 source; its tracepoint
-# counting works on 6.12 too).
-NX_PERF_DEB_VERSION=${NX_PERF_DEB_VERSION:-6.1.192-2}
+# Fetch Debian's perf (linux-perf of NX_PERF_SERIES in versions.env, whose
+# tracepoint counting works on 6.12 too) into NX_PERF_BIN.
+nx_fetch_perf() {
+	nx_debian_versions || return 1
+	local pkg=$NX_CACHE/pkgs/linux-perf-$NX_PERF_DEB_VERSION
+	"$NX_TOP/scripts/debian_pkg.sh" "linux-perf=$NX_PERF_DEB_VERSION" \
+		"$pkg" >&2 || return 1
+	NX_DEB_PERF=linux-perf=$NX_PERF_DEB_VERSION
+	NX_PERF_BIN=$pkg/usr/bin/perf
+}
 
 # --perf: Debian's perf binary and the shared libraries it needs (from this
 # host, as ldd resolves them: scripts/install_deps.sh perf installs them)
 # into ROOT as /nx/perf/perf.  Without them the guest skips the counts and
 # says why.
 nx_initramfs_perf() {
-	local root=$1 pkg=$NX_CACHE/pkgs/linux-perf-$NX_PERF_DEB_VERSION perf lib
-	"$NX_TOP/scripts/debian_pkg.sh" "linux-perf=$NX_PERF_DEB_VERSION" \
-		"$pkg" >&2 || { echo "nx: --perf: could not fetch linux-perf" >&2; return 0; }
-	perf=$pkg/usr/bin/perf
+	local root=$1 perf lib
+	nx_fetch_perf || { echo "nx: --perf: could not fetch linux-perf" >&2; return 0; }
+	perf=$NX_PERF_BIN
 	if ldd "$perf" | grep -q 'not found'; then
 		echo "nx: --perf: libraries of perf missing on this host" \
 			"(scripts/install_deps.sh perf):" \
@@ -103,8 +123,11 @@ nx_initramfs_root() {
 	local -A NX_KO=()
 	shift 2
 
-	bb=$NX_CACHE/pkgs/busybox-static
-	"$NX_TOP/scripts/debian_pkg.sh" busybox-static "$bb" >&2 || return 1
+	nx_debian_versions || return 1
+	bb=$NX_CACHE/pkgs/busybox-static-$NX_BUSYBOX_DEB_VERSION
+	"$NX_TOP/scripts/debian_pkg.sh" "busybox-static=$NX_BUSYBOX_DEB_VERSION" \
+		"$bb" >&2 || return 1
+	NX_DEB_BUSYBOX=busybox-static=$NX_BUSYBOX_DEB_VERSION
 	for name in "$@"; do
 		nx_module_deps "$NX_MODULES" "$name" || return 1
 	done

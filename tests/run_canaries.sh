@@ -20,8 +20,9 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=versions.env
-. "$top/versions.env"
+# The tree of the 6.12 build the modules are rebuilt from (make prepared it).
+versions=$("$top/scripts/debian_version.sh" 6.12) || exit 1
+eval "$versions"
 ksrc=$top/.cache/linux-$NX_KVER
 out=$top/build/canaries
 src=$out/src

@@ -23,8 +23,9 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-# shellcheck source=versions.env
-. ./versions.env
+# The Debian builds make prepares the trees of.
+versions=$(scripts/debian_version.sh 6.12 6.1) || exit 1
+eval "$versions"
 out=$top/build/check
 ksrc=$top/.cache/linux-$NX_KVER
 rm -rf "$out"

@@ -155,7 +155,9 @@ runner() {
 	ln -sf "$NX_TOP/build/nx_summary" "$build/nx_summary"
 	fake_bzimage "$BATS_TEST_TMPDIR/vmlinuz"
 	mkdir -p "$BATS_TEST_TMPDIR/modules"
-	NX_NO_BUILD=1 NX_BUILD=$build NX_CACHE=$BATS_TEST_TMPDIR/cache \
+	# The Debian builds as resolved: no archive is asked.
+	NX_DEB_RESOLVED=1 NX_BUSYBOX_DEB_VERSION=1.0-1 \
+		NX_NO_BUILD=1 NX_BUILD=$build NX_CACHE=$BATS_TEST_TMPDIR/cache \
 		capture "$NX_TOP/run_nx_tests.sh" --kernel "$BATS_TEST_TMPDIR/vmlinuz" \
 		--modules "$BATS_TEST_TMPDIR/modules" --results "$BATS_TEST_TMPDIR/results" "$@"
 }
@@ -187,7 +189,7 @@ Try 'run_nx_tests.sh --help'."
 # Just enough for nx_build_initramfs: a cached busybox-static and modules
 # whose modinfo names their dependencies.
 fake_initramfs_inputs() {
-	local m=$BATS_TEST_TMPDIR/modules bb=$BATS_TEST_TMPDIR/cache/pkgs/busybox-static
+	local m=$BATS_TEST_TMPDIR/modules bb=$BATS_TEST_TMPDIR/cache/pkgs/busybox-static-1.0-1
 	mkdir -p "$bb/bin" "$m"
 	: >"$bb/bin/busybox"
 	touch "$bb/.unpacked"

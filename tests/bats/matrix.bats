@@ -27,24 +27,18 @@ setup() {
 		linux-image-6.1.0-10-amd64-unsigned - Linux 6.1 for 64-bit PCs
 	EOF
 	export FAKE_NAMES=$BATS_TEST_TMPDIR/names
-	# apt-cache: search greps the names, madison gives two versions.
-	cat >"$FAKEBIN/apt-cache" <<-'EOF'
-		#!/bin/bash
-		echo "apt-cache $*" >>"$FAKE_LOG"
-		case $1 in
-		search) [ -e "$FAKE_NAMES" ] && grep -E "^${3#^}" <(cut -d' ' -f1 "$FAKE_NAMES") |
-			sed 's/$/ - Linux/' ;;
-		madison) echo "$2 | 1.5-1 | http://deb.debian.org/debian x/main amd64 Packages"
-			 echo "$2 | 1.10-2 | http://deb.debian.org/debian y/main amd64 Packages" ;;
-		esac
-		exit 0
+	# The 6.12 build debian_version.sh resolves; madison gives any other
+	# package two versions.
+	cat >"$BATS_TEST_TMPDIR/served" <<-EOF
+		linux-source-6.12 6.12.117-1~deb12u1
+		linux-source-6.12 6.12.119-1~deb12u1
+		linux-image-6.12.119+deb12-amd64-unsigned 6.12.119-1~deb12u1
+		linux-headers-6.12.119+deb12-amd64 6.12.119-1~deb12u1
+		linux-headers-6.12.119+deb12-common 6.12.119-1~deb12u1
+		linux-kbuild-6.12.119+deb12 6.12.119-1~deb12u1
 	EOF
-	cat >"$FAKEBIN/apt-get" <<-'EOF'
-		#!/bin/bash
-		echo "apt-get $*" >>"$FAKE_LOG"
-		[ -n "${FAKE_NAMES_AFTER_UPDATE:-}" ] && cp "$FAKE_NAMES_AFTER_UPDATE" "$FAKE_NAMES"
-		exit 0
-	EOF
+	export FAKE_SERVED=$BATS_TEST_TMPDIR/served
+	fake_apt "$FAKEBIN"
 	# The fetcher: an image with its vmlinuz and modules tree.
 	cat >"$FAKEBIN/debian_pkg" <<-'EOF'
 		#!/bin/bash
@@ -80,19 +74,20 @@ debian_kernel() {
 	assert_eq "$stderr" "debian_kernel: unknown series '6.2' (6.1 or 6.12)"
 }
 
-@test "debian_kernel 6.12: the image pinned in versions.env, no archive search" {
-	local NX_KVER NX_DEB_VERSION rel dir
-	. "$NX_TOP/versions.env"
-	rel=$NX_KVER+deb12-amd64
-	dir=$BATS_TEST_TMPDIR/cache/pkgs/linux-image-$rel-$NX_DEB_VERSION
+@test "debian_kernel 6.12: the image of the 6.12 build debian_version.sh resolves" {
+	local rel=6.12.119+deb12-amd64 dir
+	dir=$BATS_TEST_TMPDIR/cache/pkgs/linux-image-$rel-6.12.119-1~deb12u1
 	debian_kernel 6.12
 	assert_status 0
 	assert_eq "$output" "NX_KERNEL=$(printf %q "$dir/boot/vmlinuz-$rel")
 NX_MODULES=$(printf %q "$dir/lib/modules/$rel")
 NX_SERIES=6.12
-NX_RELEASE=$(printf %q "$rel")"
-	assert_eq "$(<"$FAKE_LOG")" \
-		"debian_pkg linux-image-$rel-unsigned=$NX_DEB_VERSION $dir"
+NX_RELEASE=$(printf %q "$rel")
+NX_DEB_IMAGE=$(printf %q "linux-image-$rel-unsigned=6.12.119-1~deb12u1")"
+	# No archive search; one fetch, of that build.
+	grep -q '^apt-cache search' "$FAKE_LOG" && flunk "searched:" "$(<"$FAKE_LOG")"
+	assert_eq "$(grep debian_pkg "$FAKE_LOG")" \
+		"debian_pkg linux-image-$rel-unsigned=6.12.119-1~deb12u1 $dir"
 }
 
 @test "debian_kernel 6.1: the newest 6.1 ABI, its newest Debian version" {
@@ -103,6 +98,7 @@ NX_RELEASE=$(printf %q "$rel")"
 	assert_has_line "NX_MODULES=$dir/lib/modules/6.1.0-56-amd64"
 	assert_has_line "NX_SERIES=6.1"
 	assert_has_line "NX_RELEASE=6.1.0-56-amd64"
+	assert_has_line "NX_DEB_IMAGE=linux-image-6.1.0-56-amd64-unsigned=1.10-2"
 	grep -qx "debian_pkg linux-image-6.1.0-56-amd64-unsigned=1.10-2 $dir" "$FAKE_LOG" ||
 		flunk "fetched something else:" "$(<"$FAKE_LOG")"
 	# The output is shell: eval gives the four variables.

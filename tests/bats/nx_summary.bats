@@ -136,7 +136,7 @@ EOT
 	assert_status 1
 	assert_eq "$output" "0 tests: 0 passed, 0 failed, 0 skipped"
 	"$NX_PYTHON" -m json.tool "$JSON" >/dev/null
-	assert_eq "$(json_flat "$JSON")" "" "leaves"
+	assert_eq "$(json_flat "$JSON")" '.run.status="failed"' "leaves"
 	grep -q '"tests": \[' "$JSON" || flunk "no tests array" "$(<"$JSON")"
 }
 

@@ -145,3 +145,50 @@ with open(sys.argv[1], encoding="utf-8") as f:
     walk("", json.load(f, parse_constant=refuse))
 ' "$1"
 }
+
+# fake_apt BIN: a fake apt-cache and apt-get in BIN, logging each call to
+# FAKE_LOG.  apt-cache search greps the names in FAKE_NAMES; madison and
+# show answer from FAKE_SERVED ("PACKAGE VERSION" lines; an empty file is
+# an empty package list), madison with 1.5-1 and 1.10-2 for a package not
+# there.  apt-get update copies
+# FAKE_NAMES_AFTER_UPDATE and FAKE_SERVED_AFTER_UPDATE into place;
+# apt-get download PKG=VER writes a small .deb of PKG (an empty folder
+# boot/) if FAKE_SERVED has it.
+fake_apt() {
+	mkdir -p "$1"
+	cat >"$1/apt-cache" <<-'EOF'
+		#!/bin/bash
+		echo "apt-cache $*" >>"$FAKE_LOG"
+		served() { awk -v p="$1" -v v="$2" '$1 == p && (v == "" || $2 == v) { print $2; f = 1 } END { exit !f }' "${FAKE_SERVED:-/dev/null}"; }
+		case $1 in
+		search) [ -e "$FAKE_NAMES" ] && grep -E "^${3#^}" <(cut -d' ' -f1 "$FAKE_NAMES") |
+			sed 's/$/ - Linux/' ;;
+		madison) shift
+			[ -n "${FAKE_SERVED:-}" ] && [ ! -s "$FAKE_SERVED" ] && exit 0
+			for p; do
+				vs=$(served "$p") || vs=$'1.5-1\n1.10-2'
+				printf "$p | %s | http://deb.debian.org/debian x/main amd64 Packages\n" $vs
+			done ;;
+		show) served "${2%%=*}" "$([[ $2 == *=* ]] && echo "${2#*=}")" >/dev/null || exit 100 ;;
+		esac
+		exit 0
+	EOF
+	cat >"$1/apt-get" <<-'EOF'
+		#!/bin/bash
+		echo "apt-get $*" >>"$FAKE_LOG"
+		[ -n "${FAKE_NAMES_AFTER_UPDATE:-}" ] && cp "$FAKE_NAMES_AFTER_UPDATE" "$FAKE_NAMES"
+		[ -n "${FAKE_SERVED_AFTER_UPDATE:-}" ] && cp "$FAKE_SERVED_AFTER_UPDATE" "$FAKE_SERVED"
+		[ "$1" = download ] || exit 0
+		for a in "${@:2}"; do
+			[ "$a" = -qq ] && continue
+			p=${a%%=*} v=${a#*=} d=$(mktemp -d)
+			awk -v p="$p" -v v="$v" '$1 == p && $2 == v { f = 1 } END { exit !f }' "${FAKE_SERVED:-/dev/null}" || exit 100
+			mkdir -p "$d/DEBIAN" "$d/boot"
+			printf 'Package: %s\nVersion: %s\nArchitecture: amd64\nMaintainer: x <x@x>\nDescription: x\n' \
+				"$p" "$v" >"$d/DEBIAN/control"
+			dpkg-deb -b "$d" "${p}_${v//:/%3a}_amd64.deb" >/dev/null || exit 1
+			rm -rf "$d"
+		done
+	EOF
+	chmod +x "$1/apt-cache" "$1/apt-get"
+}

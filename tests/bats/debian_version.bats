@@ -1,0 +1,156 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# scripts/debian_version.sh: each pinned series resolves to the newest build
+# a fake archive serves, an exact pin that has gone is reported and not
+# fetched, and the Makefile, vm.sh and summary.json use what it resolves.
+# No network, no VM.
+
+# SC2016: the bash -c scripts are single-quoted on purpose.
+# SC2154: capture (test_helper.bash) sets stderr.
+# shellcheck disable=SC2016,SC2154
+
+load test_helper
+
+setup() {
+	FAKEBIN=$BATS_TEST_TMPDIR/bin
+	export FAKE_LOG=$BATS_TEST_TMPDIR/calls.log
+	: >"$FAKE_LOG"
+	# Only builds newer than anything the project ever pinned, and a
+	# linux-perf of another series that must not be taken.
+	cat >"$BATS_TEST_TMPDIR/served" <<-EOF
+		linux-source-6.12 6.12.200-1~deb12u1
+		linux-image-6.12.200+deb12-amd64-unsigned 6.12.200-1~deb12u1
+		linux-headers-6.12.200+deb12-amd64 6.12.200-1~deb12u1
+		linux-headers-6.12.200+deb12-common 6.12.200-1~deb12u1
+		linux-kbuild-6.12.200+deb12 6.12.200-1~deb12u1
+		linux-source-6.1 6.1.300-1
+		linux-perf 6.1.300-1
+		linux-perf 6.12.50-1
+		busybox-static 1:1.36.0-1
+	EOF
+	export FAKE_SERVED=$BATS_TEST_TMPDIR/served
+	fake_apt "$FAKEBIN"
+	# The pins of versions.env before it pinned series.
+	export NX_612_BUILD=6.12.117-1~deb12u1 NX_61_BUILD=6.1.192-2 \
+		NX_PERF_BUILD=6.1.192-2
+}
+
+# versions ARG...: scripts/debian_version.sh over the fake archive.
+versions() {
+	PATH=$FAKEBIN:$PATH capture "$NX_TOP/scripts/debian_version.sh" "$@"
+}
+
+NEWEST="NX_KVER=6.12.200
+NX_DEB_VERSION=6.12.200-1~deb12u1
+NX_61_KVER=6.1.300
+NX_61_DEB_VERSION=6.1.300-1
+NX_PERF_DEB_VERSION=6.1.300-1
+NX_BUSYBOX_DEB_VERSION=1:1.36.0-1"
+
+@test "debian_version: gone pins are reported, the newest of each series used" {
+	versions
+	assert_status 0
+	assert_eq "$output" "$NEWEST"
+	assert_eq "$stderr" "debian: linux-source-6.12=6.12.117-1~deb12u1 is no longer served; using 6.12.200-1~deb12u1, the newest of series 6.12
+debian: linux-source-6.1=6.1.192-2 is no longer served; using 6.1.300-1, the newest of series 6.1
+debian: linux-perf=6.1.192-2 is no longer served; using 6.1.300-1, the newest of series 6.1"
+	# Without pins: the same, silently; two apt-cache calls, no update.
+	unset NX_612_BUILD NX_61_BUILD NX_PERF_BUILD
+	: >"$FAKE_LOG"
+	versions
+	assert_eq "$output" "$NEWEST"
+	assert_eq "$stderr" ""
+	assert_eq "$(grep -c '^apt-cache madison' "$FAKE_LOG")" 2 "apt-cache calls"
+	grep -q '^apt-get' "$FAKE_LOG" && flunk "apt-get ran:" "$(<"$FAKE_LOG")"
+	# The output is shell.
+	eval "$output"
+	assert_eq "$NX_DEB_VERSION" 6.12.200-1~deb12u1
+}
+
+@test "debian_version: a pin still served is kept; groups print only theirs" {
+	echo "linux-source-6.1 6.1.192-2" >>"$FAKE_SERVED"
+	versions 6.1
+	assert_status 0
+	assert_eq "$output" "NX_61_KVER=6.1.192
+NX_61_DEB_VERSION=6.1.192-2"
+	assert_eq "$stderr" ""
+	versions 6.2
+	assert_status 2
+}
+
+@test "debian_version 6.12: a source build without its image is passed over" {
+	echo "linux-source-6.12 6.12.201-1~deb12u1" >>"$FAKE_SERVED"
+	echo "linux-image-6.12.201+deb12-amd64-unsigned 6.12.201-1~deb12u1" >>"$FAKE_SERVED"
+	unset NX_612_BUILD
+	versions 6.12
+	assert_status 0
+	assert_eq "$output" "NX_KVER=6.12.200
+NX_DEB_VERSION=6.12.200-1~deb12u1"
+	assert_eq "$stderr" "debian: linux-source-6.12 6.12.201-1~deb12u1: the image, headers or kbuild of that build are not served; not used"
+	# No complete build at all: exit 1.
+	grep -v '^linux-kbuild' "$BATS_TEST_TMPDIR/served" >"$BATS_TEST_TMPDIR/s2"
+	FAKE_SERVED=$BATS_TEST_TMPDIR/s2 versions 6.12
+	assert_status 1
+	[[ $stderr == *"debian: no build of linux-source-6.12 (series 6.12) in the archive" ]] ||
+		flunk "stderr: $stderr"
+}
+
+@test "debian_version: empty package lists are updated once" {
+	mv "$FAKE_SERVED" "$BATS_TEST_TMPDIR/served.later"
+	: >"$FAKE_SERVED"
+	FAKE_SERVED_AFTER_UPDATE=$BATS_TEST_TMPDIR/served.later versions 6.1
+	assert_status 0
+	assert_eq "$output" "NX_61_KVER=6.1.300
+NX_61_DEB_VERSION=6.1.300-1"
+	assert_eq "$(grep -c '^apt-get update' "$FAKE_LOG")" 1 "apt-get updates"
+}
+
+@test "make ksrc: prepares the tree of the newest build, not the gone pin" {
+	local s
+	for s in 6.12 6.1; do
+		PATH=$FAKEBIN:$PATH capture make -C "$NX_TOP" -n SERIES=$s \
+			CACHE="$BATS_TEST_TMPDIR/cache" BUILD="$BATS_TEST_TMPDIR/build" ksrc
+		assert_status 0
+		case $s in
+		6.12) assert_has_line "scripts/prepare_ksrc.sh \"$BATS_TEST_TMPDIR/cache\" \"6.12\" \"6.12.200-1~deb12u1\" \"$BATS_TEST_TMPDIR/cache/linux-6.12.200/.prepared\"" ;;
+		6.1) assert_has_line "scripts/prepare_ksrc.sh \"$BATS_TEST_TMPDIR/cache\" \"6.1\" \"6.1.300-1\" \"$BATS_TEST_TMPDIR/cache/linux-6.1.300/.prepared\"" ;;
+		esac
+		[[ $stderr == *"is no longer served"* ]] || flunk "no message: $stderr"
+	done
+}
+
+@test "vm.sh and summary.json: only the newest builds are fetched, and recorded" {
+	local dir=$BATS_TEST_TMPDIR/cell
+	mkdir -p "$dir" "$BATS_TEST_TMPDIR/build"
+	printf '%s\n' "TAP version 13" "1..1" "ok 1 t.a" >"$dir/results.raw"
+	echo "linux-source-6.12=6.12.200-1~deb12u1" >"$BATS_TEST_TMPDIR/build/.debian-source"
+	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
+	cp "$NX_TOP/build/nx_summary" "$BATS_TEST_TMPDIR/build/"
+	find_python
+	PATH=$FAKEBIN:$PATH NX_CACHE=$BATS_TEST_TMPDIR/cache \
+		NX_BUILD=$BATS_TEST_TMPDIR/build capture bash -c '
+		. "$NX_TOP/run_nx_tests.sh" || exit 99
+		nx_vm_default_kernel && nx_fetch_perf || exit 98
+		echo "$NX_KERNEL $NX_PERF_BIN"
+		NX_RELEASE=6.12.200+deb12-amd64 NX_KVM_SRC=/src
+		summarize "$1" "$1/results.raw" tdp >/dev/null' x "$dir"
+	assert_status 0
+	local pkgs=$BATS_TEST_TMPDIR/cache/pkgs
+	assert_eq "$output" "$pkgs/linux-image-6.12.200+deb12-amd64-6.12.200-1~deb12u1/boot/vmlinuz-6.12.200+deb12-amd64 $pkgs/linux-perf-6.1.300-1/usr/bin/perf"
+	# The gone pins were reported (once: resolved once per run), never fetched.
+	assert_eq "$(grep -c 'is no longer served' <<<"$stderr")" 3 "messages"
+	assert_eq "$(grep '^apt-get download' "$FAKE_LOG")" \
+		"apt-get download -qq linux-image-6.12.200+deb12-amd64-unsigned=6.12.200-1~deb12u1
+apt-get download -qq linux-perf=6.1.300-1"
+	! grep -E '6\.12\.117|6\.1\.192' "$FAKE_LOG" || flunk "asked for a gone build"
+	local flat
+	flat=$(json_flat "$dir/summary.json")
+	local kv
+	for kv in '.run.debian_image="linux-image-6.12.200+deb12-amd64-unsigned=6.12.200-1~deb12u1"' \
+		'.run.debian_source="linux-source-6.12=6.12.200-1~deb12u1"' \
+		'.run.debian_perf="linux-perf=6.1.300-1"' \
+		'.run.debian_headers="linux-headers-6.12.200+deb12-amd64=6.12.200-1~deb12u1"'; do
+		grep -qxF -- "$kv" <<<"$flat" || flunk "no $kv in:" "$flat"
+	done
+}
