@@ -25,7 +25,9 @@ NX_HDRS := $(wildcard $(NX_TOP)/include/*.h)
 NX_FW_FLAGS := $(if $(shell grep -s 'define vm_get_stat' include/kvm_util.h), \
 		  -DNX_FW_BARE_STAT_NAMES) \
 	       $(if $(shell grep -s 'atoi_positive' include/test_util.h),, \
-		  -DNX_FW_NO_ATOI_POSITIVE)
+		  -DNX_FW_NO_ATOI_POSITIVE) \
+	       $(if $(shell grep -sw 'vm_alloc_page' include/kvm_util.h), \
+		  -DNX_FW_VM_ALLOC_PAGE)
 # 6.12's lib.mk builds everything with _GNU_SOURCE (CPU_SET, ...); 6.1's
 # only where a framework file asks for it.
 NX_FW_FLAGS += $(if $(filter -D_GNU_SOURCE%,$(CFLAGS)),,-D_GNU_SOURCE)
