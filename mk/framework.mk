@@ -9,7 +9,17 @@
 #
 # Inputs: NX_TOP (the suite's sources), NX_OUT (object folder), OUTPUT
 # (where the framework's own objects go); optional NX_BIN (binary folder,
-# default NX_OUT) and NX_LINK_FLAGS (default -static).
+# default NX_OUT; it may refer to NX_ARCH_DIR, set below) and NX_LINK_FLAGS
+# (default -static).
+
+# The tree's folder of x86 tests, x86_64/ (6.1, 6.12) or x86/ (mainline),
+# as its Makefile names it: UNAME_M (6.1), ARCH_DIR (6.12) or ARCH
+# (mainline, which turns x86_64 into x86).
+NX_ARCH_DIR := $(firstword $(foreach d,$(ARCH_DIR) $(UNAME_M) $(ARCH), \
+		 $(if $(wildcard $(d)/*.c),$(d))))
+ifeq ($(NX_ARCH_DIR),)
+$(error $(CURDIR) has no x86 test folder (ARCH_DIR, UNAME_M, ARCH))
+endif
 
 NX_BIN ?= $(NX_OUT)
 NX_LINK_FLAGS ?= -static
