@@ -2,6 +2,7 @@
 #
 # make                 build the suite (static binaries in build/)
 # make SERIES=6.1      ... against Debian's 6.1 framework, into build/6.1/
+# make SERIES=7.3 KSRC=/path  ... against a 7.3 tree, into build/7.3/
 # make KSRC=/path      ... against that kernel tree's KVM selftest framework
 # make KSRC=/path install-tree    put the suite into that tree's KVM selftests
 # make KSRC=/path uninstall-tree  ... and take it out again
@@ -21,8 +22,17 @@ TOP := $(CURDIR)
 CACHE ?= $(TOP)/.cache
 SERIES ?= 6.12
 
-ifeq ($(filter $(SERIES),6.12 6.1),)
-$(error SERIES=$(SERIES): expected 6.12 or 6.1)
+ifeq ($(filter $(SERIES),6.12 6.1 7.3),)
+$(error SERIES=$(SERIES): expected 6.12, 6.1 or 7.3)
+endif
+# Debian's linux-source-7.3 comes from trixie-backports, which the machine's
+# apt sources do not name: until the suite fetches it through its own apt
+# source list, KSRC names a 7.3 tree prepared by hand (unpacked, `make
+# headers` run).
+ifeq ($(SERIES)$(KSRC),7.3)
+ifneq ($(filter-out clean distclean,$(or $(MAKECMDGOALS),all)),)
+$(error SERIES=7.3 needs KSRC=/path/to/linux-source-7.3 for now)
+endif
 endif
 
 # The build of SERIES to fetch: resolved on every run, since the archive
@@ -43,6 +53,8 @@ BUILD ?= $(TOP)/build
 SRC_KVER := $(NX_KVER)
 SRC_DEB_VERSION := $(NX_DEB_VERSION)
 SRC_SERIES := $(NX_SRC_SERIES)
+else ifeq ($(SERIES),7.3)
+BUILD ?= $(TOP)/build/7.3
 else
 BUILD ?= $(TOP)/build/6.1
 SRC_KVER := $(NX_61_KVER)

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The one place where differences between KVM selftest framework versions
- * (Debian 6.1, Debian 6.12, mainline) are absorbed.  Tests and lib/ code use
- * only the nx_* spellings below for anything that differs.
+ * (Debian 6.1, Debian 6.12, mainline as in Debian 7.3) are absorbed.  Tests
+ * and lib/ code use only the nx_* spellings below for anything that differs.
  *
  * mk/framework.mk detects the framework flavour from the tree and passes:
  *   NX_FW_BARE_STAT_NAMES  vm_get_stat(vm, pages_2m) takes a bare name
  *                          (mainline, 2025+) instead of a string.
  *   NX_FW_NO_ATOI_POSITIVE test_util.h has no atoi_positive() (6.1).
+ *   NX_FW_VM_ALLOC_PAGE    a guest page comes from vm_alloc_page()
+ *                          (mainline, Debian 7.3) instead of
+ *                          vm_vaddr_alloc_page().
  * and -D_GNU_SOURCE where the framework's CFLAGS lack it (6.1).
  * Guest asserts are told apart here by GUEST_FAIL, a macro of 6.6+.
  */
@@ -41,6 +44,16 @@
 	__GUEST_ASSERT(false, msg, 1, (uint64_t)(val))
 #define nx_report_guest_assert(uc)	\
 	REPORT_GUEST_ASSERT_1(uc, "value: %lu")
+#endif
+
+/*
+ * One guest page, mapped, and its guest virtual address:
+ * vm_vaddr_alloc_page() in 6.1 and 6.12, vm_alloc_page() in mainline (7.3).
+ */
+#ifdef NX_FW_VM_ALLOC_PAGE
+#define nx_vm_alloc_page(vm)	vm_alloc_page(vm)
+#else
+#define nx_vm_alloc_page(vm)	vm_vaddr_alloc_page(vm)
 #endif
 
 #ifdef NX_FW_NO_ATOI_POSITIVE

@@ -81,7 +81,7 @@ void nx_regions_add(struct kvm_vm *vm, struct nx_regions *r,
 			base[off] = NX_RET_OPCODE;
 	}
 
-	r->scratch_gva = vm_vaddr_alloc_page(vm);
+	r->scratch_gva = nx_vm_alloc_page(vm);
 	memset(addr_gva2hva(vm, r->scratch_gva), NX_RET_OPCODE, vm->page_size);
 }
 

@@ -9,7 +9,17 @@
 #
 # Inputs: NX_TOP (the suite's sources), NX_OUT (object folder), OUTPUT
 # (where the framework's own objects go); optional NX_BIN (binary folder,
-# default NX_OUT) and NX_LINK_FLAGS (default -static).
+# default NX_OUT; it may refer to NX_ARCH_DIR, set below) and NX_LINK_FLAGS
+# (default -static).
+
+# The tree's folder of x86 tests, x86_64/ (6.1, 6.12) or x86/ (mainline),
+# as its Makefile names it: UNAME_M (6.1), ARCH_DIR (6.12) or ARCH
+# (mainline, which turns x86_64 into x86).
+NX_ARCH_DIR := $(firstword $(foreach d,$(ARCH_DIR) $(UNAME_M) $(ARCH), \
+		 $(if $(wildcard $(d)/*.c),$(d))))
+ifeq ($(NX_ARCH_DIR),)
+$(error $(CURDIR) has no x86 test folder (ARCH_DIR, UNAME_M, ARCH))
+endif
 
 NX_BIN ?= $(NX_OUT)
 NX_LINK_FLAGS ?= -static
@@ -25,7 +35,9 @@ NX_HDRS := $(wildcard $(NX_TOP)/include/*.h)
 NX_FW_FLAGS := $(if $(shell grep -s 'define vm_get_stat' include/kvm_util.h), \
 		  -DNX_FW_BARE_STAT_NAMES) \
 	       $(if $(shell grep -s 'atoi_positive' include/test_util.h),, \
-		  -DNX_FW_NO_ATOI_POSITIVE)
+		  -DNX_FW_NO_ATOI_POSITIVE) \
+	       $(if $(shell grep -sw 'vm_alloc_page' include/kvm_util.h), \
+		  -DNX_FW_VM_ALLOC_PAGE)
 # 6.12's lib.mk builds everything with _GNU_SOURCE (CPU_SET, ...); 6.1's
 # only where a framework file asks for it.
 NX_FW_FLAGS += $(if $(filter -D_GNU_SOURCE%,$(CFLAGS)),,-D_GNU_SOURCE)

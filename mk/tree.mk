@@ -11,9 +11,8 @@
 
 ifneq ($(filter x86 x86_64,$(ARCH)),)
 NX_TOP := $(patsubst %/,%,$(abspath $(dir $(lastword $(MAKEFILE_LIST)))))
-NX_KVM := $(patsubst %/,%,$(dir $(NX_TOP)))
 NX_OUT := $(OUTPUT)/nx/obj
-NX_BIN := $(OUTPUT)/$(if $(wildcard $(NX_KVM)/x86/*.c),x86,x86_64)
+NX_BIN = $(OUTPUT)/$(NX_ARCH_DIR)
 NX_LINK_FLAGS :=
 
 include $(NX_TOP)/framework.mk

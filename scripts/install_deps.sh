@@ -43,6 +43,8 @@ fi
 # Static test binaries need the C library's archive, the NUMA test libnuma's.
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing+=(libc6-dev)
 [ -e /usr/lib/x86_64-linux-gnu/libnuma.a ] || missing+=(libnuma-dev)
+# The 7.x framework links libuuid (its cgroup and VFIO helpers).
+[ -e /usr/lib/x86_64-linux-gnu/libuuid.a ] || missing+=(uuid-dev)
 # objtool and the kernel's signing tools link against these.
 if [ "${1:-suite}" = bisect ]; then
 	[ -e /usr/include/libelf.h ] || missing+=(libelf-dev)

@@ -59,13 +59,22 @@ quiet() {
 }
 
 # What building the KVM selftests reads: tools/, the exported headers
-# (`make headers`) and one file of scripts/.
+# (`make headers`), one file of scripts/ and the files elsewhere in the tree
+# that symbolic links in tools/ point to (7.3's vfio library, which the KVM
+# selftests link, includes include/linux/pci_ids.h and driver headers so).
 copy_tree() {
+	local link to
 	rm -rf "$dest"
 	mkdir -p "$dest/usr" "$dest/scripts"
 	cp -a "$src/tools" "$src/Makefile" "$dest/"
 	cp -a "$src/usr/include" "$dest/usr/"
 	cp -a "$src/scripts/subarch.include" "$dest/scripts/"
+	while IFS= read -r -d '' link; do
+		to=$(realpath -qe --relative-to="$src" "$src/$link") || continue
+		case $to in tools/* | ../*) continue ;; esac
+		mkdir -p "$dest/$(dirname "$to")"
+		cp -a "$src/$to" "$dest/$to"
+	done < <(cd "$src" && find tools -type l -print0)
 }
 
 # git tracks the KVM selftests folder only (the install touches nothing
