@@ -34,6 +34,7 @@ NX_KERNEL_SPECS=()
 NX_MMU_MODES=()
 NX_PERF=0
 NX_RESTORE=0
+NX_JOBS=
 NX_BOOT_TIMEOUT=${NX_BOOT_TIMEOUT:-300}
 NX_TEST_TIMEOUT=${NX_TEST_TIMEOUT:-120}
 NX_RUN_TIMEOUT=${NX_RUN_TIMEOUT:-1800}
@@ -41,7 +42,7 @@ NX_HUGEPAGES=${NX_HUGEPAGES:-64}
 NX_HUGEPAGES_1G=${NX_HUGEPAGES_1G:-1}
 NX_VM_MEM=${NX_VM_MEM:-5120}
 NX_VM_NUMA=${NX_VM_NUMA:-2}
-NX_QEMU_PID=
+NX_QEMU_PIDS=()
 NX_CASES_PID=
 # NX_ACCEL=kvm|tcg forces QEMU's accelerator (default: try KVM, else TCG);
 # from here on NX_ACCEL is the one in use (scripts/vm.sh nx_vm_accel).
@@ -79,6 +80,10 @@ usage() {
 	                     arch/x86/kvm and virt/kvm (a tree of the default
 	                     kernel's Linux version)
 	                     and boot Debian's kernel with them
+	  --jobs N           VM mode: run the tests in N VMs at once (TCG uses
+	                     one host core per VM), results merged in
+	                     catalogue order; default: the host's cores, as
+	                     many as free memory holds at NX_VM_MEM each
 	  --list             list the tests and exit
 	  --test NAME        run only NAME (repeatable; shell globs allowed)
 	  --results DIR      where the run's folder goes (default: results/)
@@ -156,6 +161,18 @@ add_mmu() {
 	done
 }
 
+# VMs to run at once: one per core, as many as the free memory holds with
+# NX_VM_MEM and some room for QEMU itself each.
+default_jobs() {
+	local cores mem_mb n
+	cores=$(nproc)
+	mem_mb=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+	n=$((mem_mb / (NX_VM_MEM + 512)))
+	[ "$n" -lt "$cores" ] || n=$cores
+	[ "$n" -ge 1 ] || n=1
+	echo "$n"
+}
+
 parse_args() {
 	local matrix=0
 	while [ $# -gt 0 ]; do
@@ -163,6 +180,7 @@ parse_args() {
 		--vm) NX_MODE=vm ;;
 		--host) NX_MODE=host ;;
 		--restore) NX_RESTORE=1 ;;
+		--jobs) need_value "$@"; NX_JOBS=$2; shift ;;
 		--kernel) need_value "$@"; add_kernel "$2"; shift ;;
 		--mmu) need_value "$@"; add_mmu "$2"; shift ;;
 		--matrix) matrix=1 ;;
@@ -208,6 +226,12 @@ parse_args() {
 		   [ ${#NX_KERNEL_SPECS[@]} -gt 0 ]; then
 			usage_error "--kvm-src works with the default kernel in VM mode only"
 		fi
+	fi
+	if [ -n "$NX_JOBS" ]; then
+		[[ $NX_JOBS =~ ^[1-9][0-9]*$ ]] || usage_error "--jobs $NX_JOBS: expected a number of VMs"
+		[ "$NX_MODE" = vm ] || usage_error "--jobs works in VM mode only"
+	else
+		NX_JOBS=$(default_jobs)
 	fi
 	case $NX_ACCEL_REQ in
 	auto | kvm | tcg) ;;
@@ -316,7 +340,7 @@ new_results_dir() {
 
 on_signal() {
 	echo "nx: interrupted by SIG$1" >&2
-	[ -n "$NX_QEMU_PID" ] && kill -9 "$NX_QEMU_PID" 2>/dev/null
+	nx_vm_kill_all
 	if [ -n "$NX_CASES_PID" ]; then
 		kill -TERM "$NX_CASES_PID" 2>/dev/null
 		wait "$NX_CASES_PID"
@@ -460,6 +484,106 @@ infra_failure() {
 	return 125
 }
 
+# Split CATALOGUE (DIR/cases.txt) over the run's VMs (--jobs, never more
+# than the cases): one VM runs in DIR itself; several in DIR/vm-1..N, each
+# with its own cases.txt, dealt round robin in catalogue order.  Prints
+# the folders.
+shard_cases() {
+	local cat=$1 dir=$2 n i
+	n=$(grep -c . "$cat")
+	[ "$NX_JOBS" -lt "$n" ] && n=$NX_JOBS
+	if [ "$n" -le 1 ]; then
+		echo "$dir"
+		return 0
+	fi
+	for i in $(seq 1 "$n"); do
+		mkdir -p "$dir/vm-$i" || return 1
+		awk -v n="$n" -v i="$i" 'NF && (NR - 1) % n == i - 1' "$cat" \
+			>"$dir/vm-$i/cases.txt"
+		echo "$dir/vm-$i"
+	done
+}
+
+# The results streams of several VMs, one per cell (FLAT: the one cell
+# is DIR itself), as one stream in catalogue order: each test's block
+# (from its "# selftests: nx: NAME" line to its result line) renumbered,
+# "1..N" the whole catalogue (a test whose VM died goes missing, which
+# fails the cell), the parameters of the first VM, the longest run_s.
+merge_shards() {
+	local cat=$1 dir=$2 flat=$3 m vdir
+	shift 3
+	[ "$1" = "$dir" ] && { split_cells "$dir/results.raw" "$dir" "$flat"; return; }
+	for vdir in "$@"; do
+		# A VM that never started its tests sent nothing.
+		touch "$vdir/results.raw"
+		split_cells "$vdir/results.raw" "$vdir" "$flat"
+	done
+	for m in "${NX_MMU_MODES[@]:-tdp}"; do
+		local -a raws=()
+		for vdir in "$@"; do
+			if [ "$flat" = 1 ]; then
+				raws+=("$vdir/results.raw")
+			else
+				raws+=("$vdir/$m/results.raw")
+			fi
+		done
+		if [ "$flat" = 1 ]; then
+			merge_streams "$cat" "${raws[@]}" >"$dir/results.raw"
+		else
+			mkdir -p "$dir/$m"
+			merge_streams "$cat" "${raws[@]}" >"$dir/$m/results.raw"
+		fi
+		rm -f "${raws[@]}"
+	done
+}
+
+merge_streams() {
+	awk 'FNR == 1 { f++ }
+	f == 1 { if (NF) order[++n] = $2; next }
+	/^# nx_cell: begin / { begin = $0; next }
+	/^# nx_cell: end / {
+		mode = $4
+		sub(/.*run_s=/, "")
+		if ($0 + 0 > run_s) run_s = $0 + 0
+		next
+	}
+	/^# nx_(param|perf): / { if (f == 2 || $2 == "nx_perf:") tail[++nt] = $0; next }
+	/^TAP version / || /^1\.\.[0-9]+$/ { next }
+	/^# selftests: nx: / { cur = $4; block[cur] = $0 "\n"; next }
+	/^(not )?ok [0-9]+ / && cur != "" { result[cur] = $0; cur = ""; next }
+	cur != "" { block[cur] = block[cur] $0 "\n"; next }
+	{ head[++nh] = $0 }
+	END {
+		if (begin != "") print begin
+		for (i = 1; i <= nh; i++) print head[i]
+		print "TAP version 13"
+		print "1.." n
+		k = 0
+		for (i = 1; i <= n; i++) {
+			name = order[i]
+			if (!(name in result)) continue
+			k++
+			line = result[name]
+			if (!sub(/^not ok [0-9]+/, "not ok " k, line))
+				sub(/^ok [0-9]+/, "ok " k, line)
+			printf "%s%s\n", block[name], line
+		}
+		for (i = 1; i <= nt; i++) print tail[i]
+		if (mode != "") print "# nx_cell: end " mode " run_s=" run_s
+	}' "$@"
+}
+
+# After a sharded run: which VM's console log to read for each failure.
+name_vm_consoles() {
+	local ktap=$1 dir=$2 name vdir
+	grep -a '^not ok ' "$ktap" | cut -d' ' -f4 | while read -r name; do
+		for vdir in "$dir"/vm-*; do
+			grep -q " $name\$" "$vdir/cases.txt" &&
+				echo "nx: $name ran in $vdir: see its console.log"
+		done
+	done
+}
+
 # One kernel (a Debian SPEC, or "" for --kernel PATH or the default):
 # fetch it, build the initramfs with the tests of its framework series,
 # boot it and summarize each cell.  Results go to a new folder under
@@ -468,6 +592,7 @@ infra_failure() {
 # LABEL=DIR) to NX_CELLS.
 run_kernel() {
 	local spec=$1 sel=$2 top=$3 kdir='' cat out series rc crc m cdir flat=0 label
+	local vms vdir nmodes
 	local NX_SERIES='' NX_RELEASE='' NX_INFRA_WHY=''
 	label=${spec:+debian-$spec}
 	label=${label:-kernel}
@@ -500,16 +625,25 @@ run_kernel() {
 		{ infra_failure "$top" "$kdir" "$label" "$NX_ACCEL_WHY"; return; }
 	cat=$kdir/cases.txt
 	catalogue_for "$(suite_build_dir "$series")" "$sel" >"$cat"
-	nx_build_initramfs "$kdir/initramfs.cpio" "$cat" ||
-		{ infra_failure "$top" "$kdir" "$label" "could not build the initramfs"; return; }
-	nx_vm_boot "$kdir/initramfs.cpio" "$kdir"
+	vms=$(shard_cases "$cat" "$kdir") || return 125
+	for vdir in $vms; do
+		nx_build_initramfs "$vdir/initramfs.cpio" "$vdir/cases.txt" ||
+			{ infra_failure "$top" "$kdir" "$label" "could not build the initramfs"; return; }
+	done
+	nmodes=${#NX_MMU_MODES[@]}
+	# shellcheck disable=SC2086 # one folder per word
+	nx_vm_boot_all "$(($(grep -c . "$cat") * (nmodes ? nmodes : 1)))" $vms
 	rc=$?
-	rm -f "$kdir/initramfs.cpio" "$cat"
+	for vdir in $vms; do
+		rm -f "$vdir/initramfs.cpio"
+	done
 	if [ $rc -eq 125 ]; then
 		infra_failure "$top" "$kdir" "$label" "$NX_INFRA_WHY"
 		return
 	fi
-	split_cells "$kdir/results.raw" "$kdir" "$flat"
+	# shellcheck disable=SC2086 # one folder per word
+	merge_shards "$cat" "$kdir" "$flat" $vms
+	rm -f "$cat"
 	for m in "${NX_MMU_MODES[@]:-tdp}"; do
 		if [ $flat = 1 ]; then
 			cdir=$kdir
@@ -519,6 +653,7 @@ run_kernel() {
 		fi
 		summarize "$cdir" "$cdir/results.raw" "$m"
 		crc=$?
+		[ "$vms" = "$kdir" ] || name_vm_consoles "$cdir/ktap.log" "$kdir"
 		# A guest that died or hung fails the cell it was in.
 		[ $crc = 0 ] && crc=$rc
 		NX_CELL_RC+=("$crc")
@@ -554,7 +689,7 @@ run_vm() {
 		{
 			"$NX_TOP/scripts/matrix_table.sh" "${NX_CELLS[@]}"
 			echo "matrix wall time: $(nx_seconds_between "$t0" "$(date +%s%N)") s" \
-				"(${#specs[@]} boots, ${#NX_CELLS[@]} cells)"
+				"(${#specs[@]} kernels, ${#NX_CELLS[@]} cells, $NX_JOBS VMs at once)"
 		} >"$top/matrix.txt"
 		echo "nx: matrix (kernel/mmu), results in $top"
 		cat "$top/matrix.txt"

@@ -354,50 +354,123 @@ nx_boot_last_words() {
 	printf '%s\n' "${words:-no output on the console}" | tr -d '\r'
 }
 
-# Boot and run, with the accelerator nx_vm_accel chose.  Sets NX_BOOT_S,
-# NX_RUN_S; returns 0 ran to the end,
-# 125 could not boot (the reason in NX_INFRA_WHY), 1 the guest died or
-# hung during the tests.
-nx_vm_boot() {
-	local initrd=$1 dir=$2 pid t0 t1 rc
+# Start a VM on DIR/initramfs.cpio, its console, results stream and QEMU
+# log in DIR; its pid is appended to NX_QEMU_PIDS.
+nx_vm_start() {
+	local dir=$1
 	local -a NX_QEMU_CMD
 
-	nx_qemu_cmdline "$initrd" "$dir/console.log" "$dir/results.raw"
-	echo "nx: booting $(basename "$NX_KERNEL") under QEMU ($NX_ACCEL)"
-	t0=$(date +%s%N)
+	nx_qemu_cmdline "$dir/initramfs.cpio" "$dir/console.log" "$dir/results.raw"
 	"${NX_QEMU_CMD[@]}" </dev/null >"$dir/qemu.log" 2>&1 &
-	pid=$!
-	NX_QEMU_PID=$pid
+	NX_QEMU_PIDS+=($!)
+}
 
-	nx_wait_for "$dir/console.log" '^nx-vm: kvm ready' "$pid" \
-		$(($(date +%s) + NX_BOOT_TIMEOUT))
-	rc=$?
-	t1=$(date +%s%N)
-	NX_BOOT_S=$(nx_seconds_between "$t0" "$t1")
-	if [ $rc -ne 0 ]; then
+# Kill every VM of the run (a signal, or one that could not boot).
+nx_vm_kill_all() {
+	local pid
+	for pid in "${NX_QEMU_PIDS[@]}"; do
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
+	done
+	NX_QEMU_PIDS=()
+}
+
+# Top-level results so far of the VMs in DIR..., as "DIR:K NAME STATUS"
+# (the K-th result of DIR's stream: a name recurs once per MMU mode).
+nx_vm_results() {
+	local dir
+	for dir in "$@"; do
+		tr -d '\r' <"$dir/results.raw" 2>/dev/null | awk -v d="$dir" '
+			/^ok [0-9]+ / { print d ":" ++k, $3, ($4 == "#" && $5 == "SKIP") ? "skip" : "pass" }
+			/^not ok [0-9]+ / { print d ":" ++k, $4, "FAIL" }'
+	done
+}
+
+# The heartbeat: a line per finished test with the time since T0 (s) and
+# an estimate of what is left (TOTAL tests in all), or on a terminal one
+# status line kept up to date.  NX_HB_DONE holds the results reported.
+nx_vm_heartbeat() {
+	local t0=$1 total=$2 now n eta key name status
+	shift 2
+	now=$(date +%s)
+	while read -r key name status; do
+		[ -n "${NX_HB_DONE[$key]:-}" ] && continue
+		NX_HB_DONE[$key]=1
+		n=${#NX_HB_DONE[@]}
+		eta=$(((now - t0) * (total - n) / n))
+		if [ -t 1 ]; then
+			printf '\r\033[Knx: %d/%d done, %d s, about %d s left; last: %s %s' \
+				"$n" "$total" $((now - t0)) "$eta" "$name" "$status"
+		else
+			printf 'nx: [%d/%d] %s %s (%d s, about %d s left)\n' \
+				"$n" "$total" "$name" "$status" $((now - t0)) "$eta"
+		fi
+	done < <(nx_vm_results "$@")
+}
+
+# Boot a VM on each DIR/initramfs.cpio at once, with the accelerator
+# nx_vm_accel chose, and wait for all to run their TOTAL tests.  Sets
+# NX_BOOT_S (the slowest boot) and NX_RUN_S.  Returns 0 all ran to the
+# end, 125 one could not boot (the reason in NX_INFRA_WHY; all are
+# killed), 1 one died or hung during the tests (named on stdout).
+nx_vm_boot_all() {
+	local total=$1 t0 t1 i pid dir rc=0 deadline left con
+	shift
+	local -a dirs=("$@")
+
+	NX_QEMU_PIDS=()
+	echo "nx: booting $(basename "$NX_KERNEL") under QEMU ($NX_ACCEL)" \
+		"in ${#dirs[@]} VM$([ ${#dirs[@]} = 1 ] || echo s)"
+	t0=$(date +%s%N)
+	for dir in "${dirs[@]}"; do
+		nx_vm_start "$dir"
+	done
+	deadline=$(($(date +%s) + NX_BOOT_TIMEOUT))
+	for i in "${!dirs[@]}"; do
+		nx_wait_for "${dirs[$i]}/console.log" '^nx-vm: kvm ready' \
+			"${NX_QEMU_PIDS[$i]}" "$deadline"
+		rc=$?
+		[ $rc = 0 ] && continue
 		if [ $rc -eq 1 ]; then
 			NX_INFRA_WHY="the VM stopped before KVM was ready"
 		else
 			NX_INFRA_WHY="the VM did not get KVM ready within ${NX_BOOT_TIMEOUT}s"
 		fi
-		NX_INFRA_WHY+=" (see console.log): $(nx_boot_last_words "$dir")"
+		con=console.log
+		[ ${#dirs[@]} = 1 ] || con=${dirs[$i]##*/}/console.log
+		NX_INFRA_WHY+=" (see $con): $(nx_boot_last_words "${dirs[$i]}")"
+		nx_vm_kill_all
 		return 125
-	fi
-	echo "nx: $(grep -a -m1 '^nx-vm: kvm ready' "$dir/console.log") after ${NX_BOOT_S}s"
+	done
+	t1=$(date +%s%N)
+	NX_BOOT_S=$(nx_seconds_between "$t0" "$t1")
+	echo "nx: $(grep -a -m1 '^nx-vm: kvm ready' "${dirs[0]}/console.log") after ${NX_BOOT_S}s"
 
-	nx_wait_for "$dir/console.log" '^nx-vm: done' "$pid" \
-		$(($(date +%s) + NX_RUN_TIMEOUT))
-	rc=$?
+	deadline=$(($(date +%s) + NX_RUN_TIMEOUT))
+	rc=0
+	declare -gA NX_HB_DONE=()
+	for i in "${!dirs[@]}"; do
+		pid=${NX_QEMU_PIDS[$i]}
+		while :; do
+			nx_vm_heartbeat "$((t1 / 1000000000))" "$total" "${dirs[@]}"
+			grep -aq '^nx-vm: done' "${dirs[$i]}/console.log" && break
+			kill -0 "$pid" 2>/dev/null || break
+			[ "$(date +%s)" -lt "$deadline" ] || break
+			sleep 0.5
+		done
+		left=ok
+		grep -aq '^nx-vm: done' "${dirs[$i]}/console.log" || left=bad
+		if [ $left = bad ] && kill -0 "$pid" 2>/dev/null; then
+			echo "nx: the run did not finish within ${NX_RUN_TIMEOUT}s; VM killed (see ${dirs[$i]}/console.log)"
+			kill -9 "$pid" 2>/dev/null
+		elif [ $left = bad ]; then
+			echo "nx: the VM died during the tests (see ${dirs[$i]}/console.log)"
+		fi
+		wait "$pid" 2>/dev/null
+		[ $left = ok ] || rc=1
+	done
+	[ -t 1 ] && echo
+	NX_QEMU_PIDS=()
 	NX_RUN_S=$(nx_seconds_between "$t1" "$(date +%s%N)")
-	if [ $rc -eq 2 ]; then
-		echo "nx: the run did not finish within ${NX_RUN_TIMEOUT}s; VM killed"
-		kill -9 "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	NX_QEMU_PID=
-	[ $rc -eq 0 ] && return 0
-	[ $rc -eq 1 ] && echo "nx: the VM died during the tests (see console.log)"
-	return 1
+	return $rc
 }

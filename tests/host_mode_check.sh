@@ -26,7 +26,7 @@ nx_vm_accel "$NX_KERNEL" >&2 || bail "$NX_ACCEL_WHY"
 nx_build_hostroot_initramfs "$out/initramfs.cpio" "$out" \
 	"tests/host_proofs.sh $(printf %q "$out")" || bail "could not build the initramfs"
 nx_vm_hostroot_args "$out"
-nx_vm_boot "$out/initramfs.cpio" "$out" >&2
+nx_vm_boot_all 8 "$out" >&2
 rc=$?
 rm -f "$out/initramfs.cpio"
 [ $rc = 125 ] && bail "$NX_INFRA_WHY"

@@ -87,7 +87,7 @@ sub_suite() {
 
 lint() {
 	local f rc=0
-	shellcheck -x run_nx_tests.sh scripts/*.sh scripts/vm/init \
+	shellcheck -x run_nx_tests.sh scripts/*.sh scripts/vm/* \
 		tests/*.sh .ci/run || rc=1
 	for f in include/*.h lib/*.c x86_64/*.c tools/*.c tests/unit/*.c; do
 		[ -e "$f" ] || continue

@@ -147,7 +147,7 @@ img[0x600:0x600 + len(rel)] = rel
 open(sys.argv[1], "wb").write(img)' "$1"
 }
 
-# runner ARG...: run_nx_tests.sh with a fake build (one case, the real
+# runner: run_nx_tests.sh with a fake build (one case, the real
 # nx_summary), a fake kernel image and results under BATS_TEST_TMPDIR.
 runner() {
 	local build=$BATS_TEST_TMPDIR/build
@@ -159,7 +159,7 @@ runner() {
 	NX_DEB_RESOLVED=1 NX_BUSYBOX_DEB_VERSION=1.0-1 \
 		NX_NO_BUILD=1 NX_BUILD=$build NX_CACHE=$BATS_TEST_TMPDIR/cache \
 		capture "$NX_TOP/run_nx_tests.sh" --kernel "$BATS_TEST_TMPDIR/vmlinuz" \
-		--modules "$BATS_TEST_TMPDIR/modules" --results "$BATS_TEST_TMPDIR/results" "$@"
+		--modules "$BATS_TEST_TMPDIR/modules" --results "$BATS_TEST_TMPDIR/results"
 }
 
 @test "a forced KVM that fails: exit 125, summary.json says infrastructure and why" {
