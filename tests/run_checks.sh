@@ -16,6 +16,11 @@
 #   matrix     a slice of --matrix: the pinned 6.12 kernel under the legacy
 #              TDP MMU and shadow paging (quick tests, with --perf), and
 #              Debian's 6.1 under the TDP MMU once `make SERIES=6.1` builds
+#   accelerator  the choice recorded with its reason; a forced KVM that
+#              cannot run fails before any test (exit 125, "infrastructure")
+#   host mode  --host in a VM that is a lab host, over this machine's root
+#              filesystem: restores after a pass, a failure, SIGINT,
+#              SIGTERM and SIGKILL (tests/host_mode_check.sh)
 #   canaries   the suite run against a KVM sabotaged through its module
 #              parameters, and against kvm modules rebuilt with each patch
 #              in tests/canaries/, must fail, naming the right tests
@@ -201,6 +206,11 @@ check "canary: mitigation forced on fails mitigation_off_no_split" canary \
 	kvm.nx_huge_pages=Y \
 	"nx_split_recovery.hugetlb_2m.mitigation_off_no_split nx_split_recovery.thp.mitigation_off_no_split " \
 	'*.mitigation_off_no_split'
+
+# Lab mode on a real KVM: --host runs in a VM that has this machine's root
+# filesystem (read-only), each proof comparing a full dump of the host
+# state before and after (tests/host_proofs.sh).
+sub_suite "host mode (real KVM)" tests/host_mode_check.sh "$out/host-mode"
 
 sub_suite "kvm canaries" tests/run_canaries.sh
 
