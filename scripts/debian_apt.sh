@@ -79,7 +79,7 @@ nx_apt_update() {
 	(
 		flock 9
 		[ "${1:-}" = --stale ] && nx_apt_recent && exit 0
-		echo "debian: updating the package lists of $NX_APT_SUITES $NX_APT_SECURITY_SUITES (.cache/apt)" >&2
+		echo "debian: updating the package lists of $NX_APT_SUITES $NX_APT_SECURITY_SUITES ($NX_APT_DIR)" >&2
 		apt-get "${NX_APT_O[@]}" -qq update >&2 &&
 			touch "$NX_APT_DIR/lists/updated"
 	) 9>"$NX_APT_DIR/lock"
