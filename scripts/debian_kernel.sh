@@ -7,7 +7,8 @@
 #   NX_KERNEL=<vmlinuz>  NX_MODULES=<.../lib/modules/<release>>
 #   NX_SERIES=6.1|6.12|7.2|7.3   NX_RELEASE=<uname -r of that kernel>
 #   NX_DEB_IMAGE=<package>=<Debian version>
-#   NX_DEB_MODULES=<package>=<Debian version>   (7.x: modules apart)
+#   NX_DEB_MODULES=<package>=<Debian version>   (7.x, whose modules are a
+#                                                package apart; else empty)
 #
 # usage: debian_kernel.sh SPEC         fetch, print the assignments
 #        debian_kernel.sh --list SERIES the versions of SERIES (6.1, 6.12,
@@ -187,3 +188,5 @@ printf 'NX_MODULES=%q\n' "$dir/lib/modules/$release"
 printf 'NX_SERIES=%q\n' "$series"
 printf 'NX_RELEASE=%q\n' "$release"
 printf 'NX_DEB_IMAGE=%q\n' "$pkg=$debver"
+# Empty: a run's next kernel must not record the modules of a 7.x one.
+printf 'NX_DEB_MODULES=%q\n' ""
