@@ -2,7 +2,7 @@
 #
 # make                 build the suite (static binaries in build/)
 # make SERIES=6.1      ... against Debian's 6.1 framework, into build/6.1/
-# make SERIES=7.3 KSRC=/path  ... against a 7.3 tree, into build/7.3/
+# make SERIES=7.3     ... against Debian's 7.3 framework, into build/7.3/
 # make KSRC=/path      ... against that kernel tree's KVM selftest framework
 # make KSRC=/path install-tree    put the suite into that tree's KVM selftests
 # make KSRC=/path uninstall-tree  ... and take it out again
@@ -10,7 +10,9 @@
 #
 # Without KSRC, the newest build of Debian's linux-source package of SERIES
 # (6.12 by default, series in versions.env; scripts/debian_version.sh) is
-# fetched and prepared once under .cache/ (git ignores it).  A kernel runs
+# fetched and prepared once under .cache/ (git ignores it); 7.3's comes
+# from trixie-backports, through the project's own apt lists
+# (scripts/debian_apt.sh).  A kernel runs
 # binaries built against its own series' framework: the 6.12 one needs
 # KVM_SET_USER_MEMORY_REGION2 (6.8+).
 
@@ -24,15 +26,6 @@ SERIES ?= 6.12
 
 ifeq ($(filter $(SERIES),6.12 6.1 7.3),)
 $(error SERIES=$(SERIES): expected 6.12, 6.1 or 7.3)
-endif
-# Debian's linux-source-7.3 comes from trixie-backports, which the machine's
-# apt sources do not name: until the suite fetches it through its own apt
-# source list, KSRC names a 7.3 tree prepared by hand (unpacked, `make
-# headers` run).
-ifeq ($(SERIES)$(KSRC),7.3)
-ifneq ($(filter-out clean distclean,$(or $(MAKECMDGOALS),all)),)
-$(error SERIES=7.3 needs KSRC=/path/to/linux-source-7.3 for now)
-endif
 endif
 
 # The build of SERIES to fetch: resolved on every run, since the archive
@@ -55,6 +48,9 @@ SRC_DEB_VERSION := $(NX_DEB_VERSION)
 SRC_SERIES := $(NX_SRC_SERIES)
 else ifeq ($(SERIES),7.3)
 BUILD ?= $(TOP)/build/7.3
+SRC_KVER := $(NX_73_KVER)
+SRC_DEB_VERSION := $(NX_73_DEB_VERSION)
+SRC_SERIES := $(NX_73_SRC_SERIES)
 else
 BUILD ?= $(TOP)/build/6.1
 SRC_KVER := $(NX_61_KVER)

@@ -17,6 +17,8 @@ NX_BUILD=${NX_BUILD:-$NX_TOP/build}
 # Tests built against the 6.1 framework (make SERIES=6.1), for kernels
 # older than 6.8.
 NX_BUILD_61=${NX_BUILD_61:-$NX_BUILD/6.1}
+# ... against the 7.3 framework (make SERIES=7.3), for 7.x kernels.
+NX_BUILD_73=${NX_BUILD_73:-$NX_BUILD/7.3}
 # shellcheck source=scripts/host_state.sh
 . "$NX_TOP/scripts/host_state.sh"
 # shellcheck source=scripts/vm.sh
@@ -66,13 +68,14 @@ usage() {
 	  --kernel debian:SPEC[,debian:SPEC]...
 	                     Debian kernels to boot one after the other
 	                     (repeatable); SPEC: 6.12 (the default), 6.12.N, 6.1
-	                     (newest), 6.1.0-N (scripts/debian_kernel.sh)
+	                     (newest), 6.1.0-N, 7.2, 7.3 (newest of the series),
+	                     7.2.N, 7.3.N (scripts/debian_kernel.sh)
 	  --mmu MODE[,MODE]...
 	                     VM mode: run the tests once per KVM MMU mode,
 	                     reloading KVM in between: tdp (kvm.tdp_mmu=Y,
 	                     the default), legacy (kvm.tdp_mmu=N), shadow
 	                     (kvm_amd.npt=0 / kvm_intel.ept=0)
-	  --matrix           --kernel debian:6.1,debian:6.12
+	  --matrix           --kernel debian:6.1,debian:6.12,debian:7.3
 	                     --mmu tdp,legacy,shadow (either may be overridden)
 	  --perf             record perf stat counts of the kvm: and kvmmmu:
 	                     events of each test (perf/<test>.txt)
@@ -139,8 +142,8 @@ add_kernel() {
 	*) NX_KERNEL=$1; return 0 ;;
 	esac
 	for spec in ${1//,/ }; do
-		[[ $spec =~ ^debian:(6\.12|6\.12\.[0-9]+|6\.1|6\.1\.0-[0-9]+)$ ]] ||
-			usage_error "--kernel $spec: expected debian:SPEC with SPEC 6.12, 6.12.N, 6.1 or 6.1.0-N"
+		[[ $spec =~ ^debian:(6\.12|6\.12\.[0-9]+|6\.1|6\.1\.0-[0-9]+|7\.[23]|7\.[23]\.[0-9]+)$ ]] ||
+			usage_error "--kernel $spec: expected debian:SPEC with SPEC 6.12, 6.12.N, 6.1, 6.1.0-N, 7.2, 7.2.N, 7.3 or 7.3.N"
 		spec=${spec#debian:}
 		case " ${NX_KERNEL_SPECS[*]} " in *" $spec "*) continue ;; esac
 		NX_KERNEL_SPECS+=("$spec")
@@ -198,7 +201,7 @@ parse_args() {
 	done
 	if [ $matrix = 1 ]; then
 		[ ${#NX_KERNEL_SPECS[@]} -gt 0 ] || [ -n "$NX_KERNEL" ] ||
-			NX_KERNEL_SPECS=(6.1 6.12)
+			NX_KERNEL_SPECS=(6.1 6.12 7.3)
 		[ ${#NX_MMU_MODES[@]} -gt 0 ] || NX_MMU_MODES=(tdp legacy shadow)
 	fi
 	if [ -n "$NX_KERNEL" ] && [ ${#NX_KERNEL_SPECS[@]} -gt 0 ]; then
@@ -248,9 +251,10 @@ parse_args() {
 }
 
 # Build the suite unless the caller provides the binaries (NX_NO_BUILD=1);
-# also against the 6.1 framework when a 6.1 kernel is asked for.
+# also against the 6.1 framework when a 6.1 kernel is asked for, and the
+# 7.3 one for a 7.x kernel.
 build_suite() {
-	local spec
+	local spec s
 	[ "${NX_NO_BUILD:-0}" = 1 ] && return 0
 	"$NX_TOP/scripts/install_deps.sh" suite >&2 || return 1
 	if [ "$NX_PERF" = 1 ] && [ "$NX_MODE" = vm ]; then
@@ -258,29 +262,45 @@ build_suite() {
 			echo "nx: --perf: perf's libraries could not be installed" >&2
 	fi
 	make -C "$NX_TOP" -s all >&2 || return 1
-	for spec in "${NX_KERNEL_SPECS[@]}"; do
-		case $spec in 6.1 | 6.1.0-*) ;; *) continue ;; esac
-		make -C "$NX_TOP" -s SERIES=6.1 all >&2 ||
-			echo "nx: make SERIES=6.1 failed" >&2
-		break
+	for s in 6.1 7.3; do
+		for spec in "${NX_KERNEL_SPECS[@]}"; do
+			[ "$(series_of_spec "$spec")" = "$s" ] || continue
+			make -C "$NX_TOP" -s SERIES="$s" all >&2 ||
+				echo "nx: make SERIES=$s failed" >&2
+			break
+		done
 	done
 }
 
+# Framework series of a Debian kernel SPEC: 6.1, 7.3 or 6.12.
+series_of_spec() {
+	case $1 in
+	6.1 | 6.1.0-*) echo 6.1 ;;
+	7.*) echo 7.3 ;;
+	*) echo 6.12 ;;
+	esac
+}
+
 # Framework series a kernel release needs: the 6.12 framework requires
-# KVM_SET_USER_MEMORY_REGION2 (Linux 6.8+); older kernels get 6.1's.
+# KVM_SET_USER_MEMORY_REGION2 (Linux 6.8+); older kernels get 6.1's, 7.x
+# kernels 7.3's.
 series_of_release() {
 	local maj min
 	IFS=. read -r maj min _ <<<"${1%%[-+]*}"
 	if [[ $maj$min =~ ^[0-9]+$ ]] && { [ "$maj" -lt 6 ] ||
 	   { [ "$maj" = 6 ] && [ "$min" -lt 8 ]; }; }; then
 		echo 6.1
+	elif [ "$maj" = 7 ]; then
+		echo 7.3
 	else
 		echo 6.12
 	fi
 }
 
-# The folder of test binaries for a framework series.  Without a 6.1
-# build the 6.12-built binaries run, and skip on the old kernel.
+# The folder of test binaries for a framework series (a 7.x kernel's
+# series, 7.2 or 7.3, runs the 7.3 build).  Without a 6.1 build the
+# 6.12-built binaries run, and skip on the old kernel; without a 7.3 build
+# too, and run there.
 suite_build_dir() {
 	if [ "$1" = 6.1 ]; then
 		if compgen -G "$NX_BUILD_61/*_test" >/dev/null; then
@@ -290,6 +310,13 @@ suite_build_dir() {
 		echo "nx: no 6.1-built tests in $NX_BUILD_61 (make SERIES=6.1);" \
 			"running the 6.12-built ones, which skip on a 6.1 kernel" \
 			"(they need KVM_SET_USER_MEMORY_REGION2)" >&2
+	elif [ "${1%%.*}" = 7 ]; then
+		if compgen -G "$NX_BUILD_73/*_test" >/dev/null; then
+			echo "$NX_BUILD_73"
+			return 0
+		fi
+		echo "nx: no 7.3-built tests in $NX_BUILD_73 (make SERIES=7.3);" \
+			"running the 6.12-built ones" >&2
 	fi
 	echo "$NX_BUILD"
 }
@@ -359,16 +386,16 @@ catalogue_for() {
 }
 
 # --meta arguments (into NX_META) naming each Debian build the cell used:
-# the kernel image, the linux-source its tests were built from
+# the kernel image (and a 7.x kernel's modules), the linux-source its tests were built from
 # (build/.debian-source, written by make), busybox-static, perf, and with
 # --kvm-src the headers the modules were built against.  series is
 # run_kernel's (the kernel's framework series); the host runs NX_BUILD.
 debian_meta() {
 	local build=$NX_BUILD kv src
-	[ "${series:-}" = 6.1 ] && build=$(suite_build_dir 6.1 2>/dev/null)
+	[ -n "${series:-}" ] && build=$(suite_build_dir "$series" 2>/dev/null)
 	src=$(cat "$build/.debian-source" 2>/dev/null)
 	NX_META=()
-	for kv in "image=${NX_DEB_IMAGE:-}" "source=$src" \
+	for kv in "image=${NX_DEB_IMAGE:-}" "modules=${NX_DEB_MODULES:-}" "source=$src" \
 		"busybox=${NX_DEB_BUSYBOX:-}" "perf=${NX_DEB_PERF:-}" \
 		"headers=${NX_KVM_SRC:+linux-headers-$NX_KVER+deb12-amd64=$NX_DEB_VERSION}"; do
 		[ -n "${kv#*=}" ] && NX_META+=(--meta "debian_$kv")

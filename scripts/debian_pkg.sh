@@ -10,6 +10,8 @@
 # instead of being mistaken for a good cache.
 set -euo pipefail
 
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 die() {
 	echo "debian_pkg: $*" >&2
 	exit 1
@@ -36,15 +38,23 @@ rm -rf "$debs"
 mkdir -p "$debs"
 
 name=${pkg%%=*}
+# The machine's package lists first; what they do not know (the suites
+# they do not name: trixie-backports, sid) from the project's own lists
+# (scripts/debian_apt.sh, under .cache/apt).
+get=(apt-get)
 if ! apt-cache show "$pkg" >/dev/null 2>&1; then
-	# A fresh machine has empty package lists.
-	apt-get update -qq || die "apt-get update failed"
-	apt-cache show "$pkg" >/dev/null 2>&1 ||
-		die "$pkg is not in the archive (try: apt-cache policy $name)"
+	if "$here/debian_apt.sh" apt-cache show "$pkg" >/dev/null 2>&1; then
+		get=("$here/debian_apt.sh" apt-get)
+	else
+		# A fresh machine has empty package lists.
+		apt-get update -qq || die "apt-get update failed"
+		apt-cache show "$pkg" >/dev/null 2>&1 ||
+			die "$pkg is not in the archive (try: apt-cache policy $name)"
+	fi
 fi
 
 # apt-get warns that root downloads unsandboxed; that is expected here.
-if ! (cd "$debs" && apt-get download -qq "$pkg" 2>"$debs/apt.log"); then
+if ! (cd "$debs" && "${get[@]}" download -qq "$pkg" 2>"$debs/apt.log"); then
 	cat "$debs/apt.log" >&2
 	die "apt-get download $pkg failed"
 fi

@@ -12,20 +12,27 @@
 #            too (the kvm modules rebuilt from that source must load into
 #            that image)
 #   6.1      NX_61_KVER, NX_61_DEB_VERSION: linux-source-6.1
+#   7.3      NX_73_KVER, NX_73_DEB_VERSION: linux-source-7.3 (of
+#            trixie-backports or sid, which the machine's apt sources do
+#            not name: asked through scripts/debian_apt.sh's own lists;
+#            not part of the default groups)
 #   perf     NX_PERF_DEB_VERSION: linux-perf of series NX_PERF_SERIES
 #   busybox  NX_BUSYBOX_DEB_VERSION: busybox-static
 #
 # An exact build can still be asked for (reproducibility) with NX_612_BUILD,
-# NX_61_BUILD or NX_PERF_BUILD (environment or versions.env); once the
+# NX_61_BUILD, NX_73_BUILD or NX_PERF_BUILD (environment or versions.env); once the
 # archive no longer serves it, one line on stderr says so and the newest is
 # used.
 #
-# usage: debian_version.sh [6.12|6.1|perf|busybox]...
-#        . debian_version.sh   (functions only: nx_apt_cache, nx_deb_newest)
+# usage: debian_version.sh [6.12|6.1|7.3|perf|busybox]...
+#        . debian_version.sh   (functions only: nx_apt_cache, nx_deb_newest,
+#                              nx_apt from scripts/debian_apt.sh)
 #
 # Exit: 0 resolved, 1 a series has no build in the archive, 2 usage.
 
 NX_TOP=${NX_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# shellcheck source=scripts/debian_apt.sh
+. "$NX_TOP/scripts/debian_apt.sh"
 
 # apt-cache ARG...; a fresh machine has empty package lists, so an empty
 # answer is asked again after one `apt-get update`.
@@ -42,11 +49,13 @@ nx_apt_cache() {
 
 # "PACKAGE VERSION" lines of what the archive serves of PACKAGE...  With
 # --known, an empty answer is an answer (the lists were updated, or these
-# names are only guesses).
+# names are only guesses).  With --nx, asked of the project's own lists
+# (scripts/debian_apt.sh: every suite, trixie-backports and sid too).
 nx_deb_served() {
-	local ask=nx_apt_cache
-	[ "$1" = --known ] && { ask=apt-cache; shift; }
-	"$ask" madison "$@" 2>/dev/null | awk -F'|' '{ gsub(/ /, ""); print $1, $2 }'
+	local -a ask=(nx_apt_cache)
+	[ "$1" = --known ] && { ask=(apt-cache); shift; }
+	[ "$1" = --nx ] && { ask=(nx_apt apt-cache); shift; }
+	"${ask[@]}" madison "$@" 2>/dev/null | awk -F'|' '{ gsub(/ /, ""); print $1, $2 }'
 }
 
 # Versions of PACKAGE in SERVED ("PACKAGE VERSION" lines) starting with
@@ -137,6 +146,13 @@ nx_deb_resolve() {
 		echo "NX_61_KVER=$(nx_deb_upstream "$v")"
 		echo "NX_61_DEB_VERSION=$v"
 		;;
+	7.3)
+		v=$(nx_deb_pick "linux-source-$NX_73_SRC_SERIES" "${NX_73_BUILD:-}" \
+			"$(nx_deb_versions_of "linux-source-$NX_73_SRC_SERIES" "$2" "")" \
+			"$NX_73_SRC_SERIES") || return 1
+		echo "NX_73_KVER=$(nx_deb_upstream "$v")"
+		echo "NX_73_DEB_VERSION=$v"
+		;;
 	perf)
 		# linux-perf is not versioned by name: keep to its series.
 		v=$(nx_deb_pick linux-perf "${NX_PERF_BUILD:-}" \
@@ -153,20 +169,31 @@ nx_deb_resolve() {
 }
 
 nx_deb_main() {
-	local g r served lines=()
+	local g r served lines=() bookworm=0
 	local -a groups=("$@")
 	[ $# -gt 0 ] || groups=(6.12 6.1 perf busybox)
 	for g in "${groups[@]}"; do
 		case $g in
-		6.12 | 6.1 | perf | busybox) ;;
-		*) echo "usage: debian_version.sh [6.12|6.1|perf|busybox]..." >&2; return 2 ;;
+		6.12 | 6.1 | perf | busybox) bookworm=1 ;;
+		7.3) ;;
+		*) echo "usage: debian_version.sh [6.12|6.1|7.3|perf|busybox]..." >&2; return 2 ;;
 		esac
 	done
 	# shellcheck source=versions.env
 	. "$NX_TOP/versions.env"
-	# One apt-cache call for every group: each takes about a second.
-	served=$(nx_deb_served "linux-source-$NX_SRC_SERIES" \
-		"linux-source-$NX_61_SRC_SERIES" linux-perf busybox-static) || return 1
+	# One apt-cache call for every group of the machine's lists (bookworm):
+	# each takes about a second.  The 7.x series are asked of the project's
+	# own lists only: theirs also name trixie's and sid's 6.12 and busybox
+	# builds, which the 6.x groups must not pick up.
+	if [ $bookworm = 1 ]; then
+		served=$(nx_deb_served "linux-source-$NX_SRC_SERIES" \
+			"linux-source-$NX_61_SRC_SERIES" linux-perf busybox-static) || return 1
+	fi
+	case " ${groups[*]} " in
+	*" 7.3 "*)
+		served+=$'\n'$(nx_deb_served --nx "linux-source-$NX_73_SRC_SERIES") || return 1
+		;;
+	esac
 	for g in "${groups[@]}"; do
 		r=$(nx_deb_resolve "$g" "$served") || return 1
 		lines+=("$r")

@@ -5,8 +5,8 @@
 # closing with "N passed, N failed".
 #
 #   build      the suite against the pinned Debian kernel tree, and
-#              against the 6.1 one (make SERIES=6.1)
-#   install-tree  the suite installed into a copy of the 6.12 and 6.1 trees,
+#              against the 6.1 and 7.3 ones (make SERIES=6.1, SERIES=7.3)
+#   install-tree  the suite installed into a copy of the 6.12, 6.1 and 7.3 trees,
 #              built there by the tree's make, then removed, the copy's git
 #              status clean (tests/install_tree_check.sh)
 #   unit       C unit tests of lib/ (kselftest harness), no KVM needed
@@ -29,7 +29,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 # The Debian builds make prepares the trees of.
-versions=$(scripts/debian_version.sh 6.12 6.1) || exit 1
+versions=$(scripts/debian_version.sh 6.12 6.1 7.3) || exit 1
 eval "$versions"
 out=$top/build/check
 ksrc=$top/.cache/linux-$NX_KVER
@@ -119,6 +119,10 @@ check "install-tree (6.12 tree)" tests/install_tree_check.sh "$ksrc" "$out/tree-
 # make SERIES=6.1 above prepared the 6.1 tree.
 check "install-tree (6.1 tree)" tests/install_tree_check.sh \
 	"$top/.cache/linux-$NX_61_KVER" "$out/tree-6.1"
+check "build (7.3 framework)" make -s SERIES=7.3
+# make SERIES=7.3 above prepared the 7.3 tree.
+check "install-tree (7.3 tree)" tests/install_tree_check.sh \
+	"$top/.cache/linux-$NX_73_KVER" "$out/tree-7.3"
 sub_suite unit make -s unit-run
 sub_suite bats bats --tap tests/bats
 check lint lint

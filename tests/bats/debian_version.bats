@@ -30,6 +30,18 @@ setup() {
 		busybox-static 1:1.36.0-1
 	EOF
 	export FAKE_SERVED=$BATS_TEST_TMPDIR/served
+	# The project's own lists (scripts/debian_apt.sh) also serve
+	# trixie-backports' and sid's builds, and trixie's 6.12 and busybox,
+	# which the 6.x groups must not pick up.
+	cat "$FAKE_SERVED" - >"$BATS_TEST_TMPDIR/nx-served" <<-EOF
+		linux-source-7.3 7.3.4-1~bpo13+1
+		linux-source-7.3 7.3.9-1~bpo13+1
+		linux-source-7.2 7.2.13-1
+		linux-source-6.12 6.12.300-1
+		busybox-static 1:1.38.0-3
+	EOF
+	export FAKE_NX_SERVED=$BATS_TEST_TMPDIR/nx-served
+	export NX_APT_DIR=$BATS_TEST_TMPDIR/apt
 	fake_apt "$FAKEBIN"
 	# The pins of versions.env before it pinned series.
 	export NX_612_BUILD=6.12.117-1~deb12u1 NX_61_BUILD=6.1.192-2 \
@@ -63,6 +75,7 @@ debian: linux-perf=6.1.192-2 is no longer served; using 6.1.300-1, the newest of
 	assert_eq "$stderr" ""
 	assert_eq "$(grep -c '^apt-cache madison' "$FAKE_LOG")" 2 "apt-cache calls"
 	grep -q '^apt-get' "$FAKE_LOG" && flunk "apt-get ran:" "$(<"$FAKE_LOG")"
+	grep -q '^nx-apt' "$FAKE_LOG" && flunk "the project's lists asked:" "$(<"$FAKE_LOG")"
 	# The output is shell.
 	eval "$output"
 	assert_eq "$NX_DEB_VERSION" 6.12.200-1~deb12u1
@@ -153,4 +166,66 @@ apt-get download -qq linux-perf=6.1.300-1"
 		'.run.debian_headers="linux-headers-6.12.200+deb12-amd64=6.12.200-1~deb12u1"'; do
 		grep -qxF -- "$kv" <<<"$flat" || flunk "no $kv in:" "$flat"
 	done
+}
+
+@test "debian_version 7.3: linux-source-7.3 from the project's own lists only" {
+	versions 7.3
+	assert_status 0
+	assert_eq "$output" "NX_73_KVER=7.3.9
+NX_73_DEB_VERSION=7.3.9-1~bpo13+1"
+	assert_eq "$stderr" ""
+	# The project's lists were empty: updated once.
+	assert_eq "$(grep -c '^nx-apt-get -qq update' "$FAKE_LOG")" 1 "updates of $NX_APT_DIR"
+	grep -q '^apt-' "$FAKE_LOG" && flunk "the machine's lists asked:" "$(<"$FAKE_LOG")"
+	assert_eq "$(grep -c '^nx-apt-cache madison' "$FAKE_LOG")" 1 "madison calls"
+	# With the 6.x groups: those from the machine's lists, as before.
+	: >"$FAKE_LOG"
+	NX_73_BUILD=7.3.4-1~bpo13+1 versions 6.12 6.1 7.3 busybox
+	assert_status 0
+	assert_eq "$output" "NX_KVER=6.12.200
+NX_DEB_VERSION=6.12.200-1~deb12u1
+NX_61_KVER=6.1.300
+NX_61_DEB_VERSION=6.1.300-1
+NX_73_KVER=7.3.4
+NX_73_DEB_VERSION=7.3.4-1~bpo13+1
+NX_BUSYBOX_DEB_VERSION=1:1.36.0-1"
+	# The lists were updated a moment ago: not again.
+	grep -q 'update' "$FAKE_LOG" && flunk "updated again:" "$(<"$FAKE_LOG")"
+	# None served (lists that know nothing): exit 1.
+	: >"$BATS_TEST_TMPDIR/nx2"
+	FAKE_NX_SERVED=$BATS_TEST_TMPDIR/nx2 versions 7.3
+	assert_status 1
+	assert_eq "$stderr" "debian: no build of linux-source-7.3 (series 7.3) in the archive"
+}
+
+@test "make ksrc SERIES=7.3: prepares the tree of the newest 7.3 build" {
+	PATH=$FAKEBIN:$PATH capture make -C "$NX_TOP" -n SERIES=7.3 \
+		CACHE="$BATS_TEST_TMPDIR/cache" BUILD="$BATS_TEST_TMPDIR/build" ksrc
+	assert_status 0
+	assert_has_line "scripts/prepare_ksrc.sh \"$BATS_TEST_TMPDIR/cache\" \"7.3\" \"7.3.9-1~bpo13+1\" \"$BATS_TEST_TMPDIR/cache/linux-7.3.9/.prepared\""
+}
+
+@test "debian_pkg.sh: what the machine's lists do not know comes through the project's" {
+	local dest=$BATS_TEST_TMPDIR/pkgs/src73
+	PATH=$FAKEBIN:$PATH capture "$NX_TOP/scripts/debian_pkg.sh" \
+		linux-source-7.3=7.3.4-1~bpo13+1 "$dest"
+	assert_status 0
+	[ -e "$dest/.unpacked" ] || flunk "not unpacked"
+	assert_eq "$(grep 'download' "$FAKE_LOG")" \
+		"nx-apt-get download -qq linux-source-7.3=7.3.4-1~bpo13+1"
+	grep -q '^apt-get update' "$FAKE_LOG" && flunk "the machine's lists updated:" "$(<"$FAKE_LOG")"
+	# What the machine's lists know is fetched through them, as before.
+	: >"$FAKE_LOG"
+	PATH=$FAKEBIN:$PATH capture "$NX_TOP/scripts/debian_pkg.sh" \
+		linux-source-6.1=6.1.300-1 "$BATS_TEST_TMPDIR/pkgs/src61"
+	assert_status 0
+	assert_eq "$(grep 'download' "$FAKE_LOG")" "apt-get download -qq linux-source-6.1=6.1.300-1"
+	grep -q '^nx-' "$FAKE_LOG" && flunk "the project's lists asked:" "$(<"$FAKE_LOG")"
+	# Served by neither: the machine's lists are updated once, then it fails.
+	: >"$FAKE_LOG"
+	PATH=$FAKEBIN:$PATH capture "$NX_TOP/scripts/debian_pkg.sh" \
+		linux-source-7.3=7.3.1-1 "$BATS_TEST_TMPDIR/pkgs/none"
+	assert_status 1
+	assert_eq "$stderr" "debian_pkg: linux-source-7.3=7.3.1-1 is not in the archive (try: apt-cache policy linux-source-7.3)"
+	assert_eq "$(grep -c '^apt-get update' "$FAKE_LOG")" 1 "machine updates"
 }

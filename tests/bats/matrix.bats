@@ -38,12 +38,43 @@ setup() {
 		linux-kbuild-6.12.119+deb12 6.12.119-1~deb12u1
 	EOF
 	export FAKE_SERVED=$BATS_TEST_TMPDIR/served
+	# The 7.x kernels, only in the project's own lists (trixie-backports,
+	# sid): an image and a modules package each; a 7.3.10 image without
+	# its modules; 7.2.13 in two suites; -rt flavours; a 7.3.4 image
+	# rebuilt (+2) whose modules are not served at that version yet.
+	cat >"$BATS_TEST_TMPDIR/nx-served" <<-EOF
+		linux-binary-unsigned-7.2.9+deb13-amd64 7.2.9-1~bpo13+1
+		linux-modules-7.2.9+deb13-amd64 7.2.9-1~bpo13+1
+		linux-binary-unsigned-7.2.13+deb13-amd64 7.2.13-1~bpo13+1
+		linux-modules-7.2.13+deb13-amd64 7.2.13-1~bpo13+1
+		linux-binary-unsigned-7.2.13+deb14-amd64 7.2.13-1
+		linux-modules-7.2.13+deb14-amd64 7.2.13-1
+		linux-binary-unsigned-7.2.13+deb14-rt-amd64 7.2.13-1
+		linux-modules-7.2.13+deb14-rt-amd64 7.2.13-1
+		linux-binary-unsigned-7.3.4+deb13-amd64 7.3.4-1~bpo13+1
+		linux-binary-unsigned-7.3.4+deb13-amd64 7.3.4-1~bpo13+2
+		linux-modules-7.3.4+deb13-amd64 7.3.4-1~bpo13+1
+		linux-binary-unsigned-7.3.10+deb13-amd64 7.3.10-1~bpo13+1
+		linux-image-7.3.4+deb13-amd64 7.3.4-1~bpo13+1
+	EOF
+	export FAKE_NX_SERVED=$BATS_TEST_TMPDIR/nx-served FAKE_NX_NAMES=$BATS_TEST_TMPDIR/nx-served
 	fake_apt "$FAKEBIN"
-	# The fetcher: an image with its vmlinuz and modules tree.
+	# The fetcher: an image with its vmlinuz and modules tree; Debian's
+	# 7.x: the bzImage and the modules in two packages.
 	cat >"$FAKEBIN/debian_pkg" <<-'EOF'
 		#!/bin/bash
 		echo "debian_pkg $*" >>"$FAKE_LOG"
 		rel=${1%%=*}
+		case $rel in
+		linux-binary-unsigned-*)
+			rel=${rel#linux-binary-unsigned-}
+			mkdir -p "$2/usr/lib/modules/$rel"
+			touch "$2/usr/lib/modules/$rel/vmlinuz.unsigned"
+			exit 0 ;;
+		linux-modules-*)
+			mkdir -p "$2/usr/lib/modules/${rel#linux-modules-}/kernel"
+			exit 0 ;;
+		esac
 		rel=${rel#linux-image-}
 		rel=${rel%-unsigned}
 		mkdir -p "$2/boot" "$2/lib/modules/$rel"
@@ -71,7 +102,85 @@ debian_kernel() {
 6.12.117"
 	debian_kernel --list 6.2
 	assert_status 2
-	assert_eq "$stderr" "debian_kernel: unknown series '6.2' (6.1 or 6.12)"
+	assert_eq "$stderr" "debian_kernel: unknown series '6.2' (6.1, 6.12, 7, 7.2 or 7.3)"
+}
+
+@test "debian_kernel --list 7, 7.2, 7.3: image and modules served, from the project's lists" {
+	debian_kernel --list 7
+	assert_status 0
+	assert_eq "$output" "7.2.9
+7.2.13
+7.3.4"
+	debian_kernel --list 7.2
+	assert_eq "$output" "7.2.9
+7.2.13"
+	debian_kernel --list 7.3
+	assert_eq "$output" "7.3.4"
+	# Asked of the project's own lists (updated once: they were empty),
+	# never of the machine's, which are not updated.
+	grep -q '^apt-cache' "$FAKE_LOG" && flunk "the machine's lists asked:" "$(<"$FAKE_LOG")"
+	grep -q '^apt-get' "$FAKE_LOG" && flunk "the machine's lists updated:" "$(<"$FAKE_LOG")"
+	assert_eq "$(grep -c '^nx-apt-get -qq update' "$FAKE_LOG")" 1 "updates of .cache/apt"
+	assert_eq "$(grep -c '^nx-apt-cache search' "$FAKE_LOG")" 3 "searches"
+	local src=$BATS_TEST_TMPDIR/cache/apt/sources.list.d/nx.sources
+	grep -qx 'Suites: bookworm bookworm-updates trixie trixie-backports sid' "$src" ||
+		flunk "sources:" "$(cat "$src")"
+	grep -qx 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' "$src" ||
+		flunk "sources:" "$(cat "$src")"
+	# Lists older than a day are updated again.
+	touch -d '2 days ago' "$BATS_TEST_TMPDIR/cache/apt/lists/updated"
+	debian_kernel --list 7.3
+	assert_eq "$(grep -c '^nx-apt-get -qq update' "$FAKE_LOG")" 2 "updates of .cache/apt"
+}
+
+@test "debian_kernel 7.3, 7.2, 7.x.N: image and modules of one Debian version" {
+	local rel=7.3.4+deb13-amd64 v=7.3.4-1~bpo13+1 pkgs=$BATS_TEST_TMPDIR/cache/pkgs
+	debian_kernel 7.3
+	assert_status 0
+	assert_eq "$output" "NX_KERNEL=$(printf %q "$pkgs/linux-binary-unsigned-$rel-$v/usr/lib/modules/$rel/vmlinuz.unsigned")
+NX_MODULES=$(printf %q "$pkgs/linux-modules-$rel-$v/usr/lib/modules/$rel")
+NX_SERIES=7.3
+NX_RELEASE=$(printf %q "$rel")
+NX_DEB_IMAGE=$(printf %q "linux-binary-unsigned-$rel=$v")
+NX_DEB_MODULES=$(printf %q "linux-modules-$rel=$v")"
+	# The image's +2 has no modules yet: both fetched at +1.
+	assert_eq "$(grep debian_pkg "$FAKE_LOG")" \
+		"debian_pkg linux-binary-unsigned-$rel=$v $pkgs/linux-binary-unsigned-$rel-$v
+debian_pkg linux-modules-$rel=$v $pkgs/linux-modules-$rel-$v"
+	eval "$output"
+	[ -f "$NX_KERNEL" ] || flunk "no $NX_KERNEL"
+	# 7.2: the newest 7.2, sid's.
+	debian_kernel 7.2
+	assert_status 0
+	assert_has_line "NX_RELEASE=7.2.13+deb14-amd64"
+	assert_has_line "NX_SERIES=7.2"
+	assert_has_line "NX_DEB_IMAGE=linux-binary-unsigned-7.2.13+deb14-amd64=7.2.13-1"
+	debian_kernel 7.2.9
+	assert_status 0
+	assert_has_line "NX_RELEASE=7.2.9+deb13-amd64"
+	assert_has_line "NX_DEB_MODULES=linux-modules-7.2.9+deb13-amd64=7.2.9-1~bpo13+1"
+	debian_kernel 7.3.4
+	assert_status 0
+	assert_has_line "NX_RELEASE=$rel"
+	# Not served (7.3.10 has no modules): exit 1, nothing fetched.
+	: >"$FAKE_LOG"
+	local no
+	for no in 7.3.10 7.2.6; do
+		debian_kernel "$no"
+		assert_status 1
+		assert_eq "$output" ""
+		assert_eq "$stderr" "debian_kernel: linux-binary-unsigned-$no+debNN-amd64 and its modules are not in the archive (see: debian_kernel.sh --list ${no%.*})"
+	done
+	grep -q debian_pkg "$FAKE_LOG" && flunk "fetched:" "$(<"$FAKE_LOG")"
+	# Not a SPEC: exit 2.
+	local bad
+	for bad in 7 7.4 7.1.2 7.3.x 7.3. 7.3.4+deb13 7.23; do
+		debian_kernel "$bad"
+		assert_status 2
+	done
+	# A 6.x kernel says it has no modules package of its own.
+	debian_kernel 6.12.9
+	assert_has_line "NX_DEB_MODULES=''"
 }
 
 @test "debian_kernel 6.12: the image of the 6.12 build debian_version.sh resolves" {
@@ -83,7 +192,8 @@ debian_kernel() {
 NX_MODULES=$(printf %q "$dir/lib/modules/$rel")
 NX_SERIES=6.12
 NX_RELEASE=$(printf %q "$rel")
-NX_DEB_IMAGE=$(printf %q "linux-image-$rel-unsigned=6.12.119-1~deb12u1")"
+NX_DEB_IMAGE=$(printf %q "linux-image-$rel-unsigned=6.12.119-1~deb12u1")
+NX_DEB_MODULES=''"
 	# No archive search; one fetch, of that build.
 	grep -q '^apt-cache search' "$FAKE_LOG" && flunk "searched:" "$(<"$FAKE_LOG")"
 	assert_eq "$(grep debian_pkg "$FAKE_LOG")" \
@@ -194,8 +304,10 @@ run_nx() {
 @test "--kernel debian:, --mmu, --matrix: bad values are usage errors" {
 	mkdir -p "$BATS_TEST_TMPDIR/ksrc/arch/x86/kvm"
 	local -a bad=(
-		"--kernel debian:6.2|--kernel debian:6.2: expected debian:SPEC with SPEC 6.12, 6.12.N, 6.1 or 6.1.0-N"
-		"--kernel debian:6.1,6.12|--kernel 6.12: expected debian:SPEC with SPEC 6.12, 6.12.N, 6.1 or 6.1.0-N"
+		"--kernel debian:6.2|--kernel debian:6.2: expected debian:SPEC with SPEC 6.12, 6.12.N, 6.1, 6.1.0-N, 7.2, 7.2.N, 7.3 or 7.3.N"
+		"--kernel debian:6.1,6.12|--kernel 6.12: expected debian:SPEC with SPEC 6.12, 6.12.N, 6.1, 6.1.0-N, 7.2, 7.2.N, 7.3 or 7.3.N"
+		"--kernel debian:7.4|--kernel debian:7.4: expected debian:SPEC with SPEC 6.12, 6.12.N, 6.1, 6.1.0-N, 7.2, 7.2.N, 7.3 or 7.3.N"
+		"--kernel debian:7.3.x|--kernel debian:7.3.x: expected debian:SPEC with SPEC 6.12, 6.12.N, 6.1, 6.1.0-N, 7.2, 7.2.N, 7.3 or 7.3.N"
 		"--mmu ept|--mmu ept: expected tdp, legacy or shadow"
 		"--mmu tdp,|--mmu tdp,: empty item in the list"
 		"--kernel debian:6.1,,debian:6.12|--kernel debian:6.1,,debian:6.12: empty item in the list"
@@ -239,24 +351,63 @@ sourced() {
 		echo "${NX_KERNEL_SPECS[*]}|${NX_MMU_MODES[*]}"
 		NX_KERNEL_SPECS=() NX_MMU_MODES=()
 		parse_args --matrix --mmu legacy --kernel debian:6.12.113
+		echo "${NX_KERNEL_SPECS[*]}|${NX_MMU_MODES[*]}"
+		NX_KERNEL_SPECS=() NX_MMU_MODES=()
+		parse_args --kernel debian:7.3,debian:7.2.13 --kernel debian:7.2 \
+			--kernel debian:7.3.4
 		echo "${NX_KERNEL_SPECS[*]}|${NX_MMU_MODES[*]}"'
 	assert_status 0
 	assert_eq "$output" "6.1 6.12|shadow tdp
-6.1 6.12|tdp legacy shadow
-6.12.113|legacy"
+6.1 6.12 7.3|tdp legacy shadow
+6.12.113|legacy
+7.3 7.2.13 7.2 7.3.4|"
 }
 
-@test "series_of_release: the 6.1 framework below Linux 6.8" {
+@test "series_of_release: the 6.1 framework below Linux 6.8, 7.3's for 7.x" {
 	sourced 'for r in 6.1.0-56-amd64 6.7.12 6.8.0 6.12.117+deb12-amd64 \
-			5.10.0-30-amd64 7.0.1; do
+			5.10.0-30-amd64 7.0.1 7.3.4+deb13-amd64 7.2.13+deb14-amd64 8.0.0; do
 			echo "$r $(series_of_release "$r")"
+		done
+		for s in 6.1 6.1.0-57 6.12 6.12.117 7.2 7.2.13 7.3 7.3.4; do
+			echo "$s $(series_of_spec "$s")"
 		done'
 	assert_eq "$output" "6.1.0-56-amd64 6.1
 6.7.12 6.1
 6.8.0 6.12
 6.12.117+deb12-amd64 6.12
 5.10.0-30-amd64 6.1
-7.0.1 6.12"
+7.0.1 7.3
+7.3.4+deb13-amd64 7.3
+7.2.13+deb14-amd64 7.3
+8.0.0 6.12
+6.1 6.1
+6.1.0-57 6.1
+6.12 6.12
+6.12.117 6.12
+7.2 7.3
+7.2.13 7.3
+7.3 7.3
+7.3.4 7.3"
+}
+
+@test "suite_build_dir: a 7.x kernel runs the 7.3 build, else the 6.12 one, saying so" {
+	local b=$BATS_TEST_TMPDIR/b
+	mkdir -p "$b/7.3" "$b/6.1"
+	NX_BUILD=$b capture bash -c '. "$NX_TOP/run_nx_tests.sh" || exit 99
+		for s in 7.3 7.2 6.12 6.1; do echo "$s $(suite_build_dir $s 2>/dev/null)"; done
+		suite_build_dir 7.2 2>&1 >/dev/null
+		touch "$NX_BUILD/7.3/x_test" "$NX_BUILD/6.1/x_test"
+		for s in 7.3 7.2 6.12 6.1; do echo "$s $(suite_build_dir $s)"; done'
+	assert_status 0
+	assert_eq "$output" "7.3 $b
+7.2 $b
+6.12 $b
+6.1 $b
+nx: no 7.3-built tests in $b/7.3 (make SERIES=7.3); running the 6.12-built ones
+7.3 $b/7.3
+7.2 $b/7.3
+6.12 $b
+6.1 $b/6.1"
 }
 
 @test "combine_rc: a failed cell wins, then an unbooted kernel; 4 only if all skipped" {

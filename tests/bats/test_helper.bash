@@ -153,12 +153,20 @@ with open(sys.argv[1], encoding="utf-8") as f:
 # there.  apt-get update copies
 # FAKE_NAMES_AFTER_UPDATE and FAKE_SERVED_AFTER_UPDATE into place;
 # apt-get download PKG=VER writes a small .deb of PKG (an empty folder
-# boot/) if FAKE_SERVED has it.
+# boot/) if FAKE_SERVED has it.  Called with -o options (the project's own
+# lists, scripts/debian_apt.sh), they log as nx-apt-cache and nx-apt-get
+# and answer from FAKE_NX_NAMES and FAKE_NX_SERVED if set.
 fake_apt() {
 	mkdir -p "$1"
 	cat >"$1/apt-cache" <<-'EOF'
 		#!/bin/bash
-		echo "apt-cache $*" >>"$FAKE_LOG"
+		nx=
+		while [ "${1:-}" = -o ]; do nx=nx-; shift 2; done
+		echo "${nx}apt-cache $*" >>"$FAKE_LOG"
+		if [ -n "$nx" ]; then
+			FAKE_NAMES=${FAKE_NX_NAMES:-${FAKE_NAMES:-}}
+			FAKE_SERVED=${FAKE_NX_SERVED:-${FAKE_SERVED:-}}
+		fi
 		served() { awk -v p="$1" -v v="$2" '$1 == p && (v == "" || $2 == v) { print $2; f = 1 } END { exit !f }' "${FAKE_SERVED:-/dev/null}"; }
 		case $1 in
 		search) [ -e "$FAKE_NAMES" ] && grep -E "^${3#^}" <(cut -d' ' -f1 "$FAKE_NAMES") |
@@ -175,7 +183,10 @@ fake_apt() {
 	EOF
 	cat >"$1/apt-get" <<-'EOF'
 		#!/bin/bash
-		echo "apt-get $*" >>"$FAKE_LOG"
+		nx=
+		while [ "${1:-}" = -o ]; do nx=nx-; shift 2; done
+		echo "${nx}apt-get $*" >>"$FAKE_LOG"
+		[ -n "$nx" ] && FAKE_SERVED=${FAKE_NX_SERVED:-${FAKE_SERVED:-}}
 		[ -n "${FAKE_NAMES_AFTER_UPDATE:-}" ] && cp "$FAKE_NAMES_AFTER_UPDATE" "$FAKE_NAMES"
 		[ -n "${FAKE_SERVED_AFTER_UPDATE:-}" ] && cp "$FAKE_SERVED_AFTER_UPDATE" "$FAKE_SERVED"
 		[ "$1" = download ] || exit 0
