@@ -107,7 +107,8 @@ $(BUILD)/nx_summary: tools/nx_summary.c lib/nx_results.c include/nx_results.h
 # harness.  tools/include has the linux/compiler.h that nx_harness.h uses.
 # -Wclobbered flags the harness's own setjmp() in TEST_F(); the fixtures use
 # FIXTURE_TEARDOWN_PARENT, which that does not affect.
-UNIT_TESTS := $(addprefix $(BUILD)/unit/,test_poll test_params test_results test_harness)
+UNIT_TESTS := $(addprefix $(BUILD)/unit/,test_poll test_params test_results test_harness \
+	test_traits)
 UNIT_CFLAGS := $(HOST_CFLAGS) -Wno-clobbered \
 	-I$(KSRC)/tools/testing/selftests -I$(KSRC)/tools/include
 
@@ -118,6 +119,7 @@ unit-run: unit
 	@rc=0; for t in $(UNIT_TESTS); do echo "# $$t"; $$t || rc=1; done; exit $$rc
 
 $(BUILD)/unit/test_poll: lib/nx_poll.c
+$(BUILD)/unit/test_traits: lib/nx_traits.c
 $(BUILD)/unit/test_params: lib/nx_params.c tests/unit/fake_sysfs.c
 $(BUILD)/unit/test_results: lib/nx_results.c
 $(BUILD)/unit/test_harness: lib/nx_harness.c lib/nx_params.c lib/nx_poll.c \

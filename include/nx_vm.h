@@ -125,7 +125,10 @@ void nx_vm_expect_eventually(struct nx_vm *v, const char *step);
 void nx_vm_recovered(struct nx_vm *v, int n);
 /* Recovery unaccounted the @n oldest splits but left their mappings. */
 void nx_vm_unaccounted(struct nx_vm *v, int n);
-/* Regions whose 4K mappings KVM zapped (dirty logging turned off). */
+/*
+ * Dirty logging was turned off: the regions mapped at 4K are zapped, or
+ * made huge again in place (NX_TRAIT_RECOVER_HUGE_IN_PLACE, no fault).
+ */
 void nx_vm_collapsed(struct nx_vm *v);
 
 /*

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A VM over N regions and a model of its mappings; see include/nx_vm.h. */
-#include <sys/utsname.h>
 
 #include "nx_harness.h"
 #include "nx_host.h"
 #include "nx_poll.h"
+#include "nx_traits.h"
 #include "nx_vm.h"
 
 #define NX_ZAP_DEADLINE_MS	10000
@@ -142,20 +142,6 @@ static void nx_vm_map_4k(struct nx_vm *v, struct nx_region_model *m)
 	m->state = NX_4K_UNACCOUNTED;
 	m->pages_4k = pages;
 	v->want.pages_4k += pages;
-}
-
-/* Whether the shadow MMU's collapse leaves a table that forces 4K. */
-static bool nx_vm_collapse_leaves_table(void)
-{
-	struct utsname u;
-	int major, minor;
-
-	if (nx_mmu_mode() == NX_MMU_TDP)
-		return false;
-	TEST_ASSERT(!uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2,
-		    "kernel release '%s': expected MAJOR.MINOR...", u.release);
-	/* 6.2 forces 4K only under a table of an NX split. */
-	return major < 6 || (major == 6 && minor < 2);
 }
 
 /* The 1G page around region @i, or NULL if the backing is not 1G. */
@@ -400,7 +386,9 @@ void nx_vm_unaccounted(struct nx_vm *v, int n)
 
 void nx_vm_collapsed(struct nx_vm *v)
 {
-	bool table_left = nx_vm_collapse_leaves_table();
+	bool table_left = nx_kernel_has(NX_TRAIT_COLLAPSE_LEAVES_TABLE);
+	/* Non-executable while the mitigation is on: an execute splits again. */
+	bool in_place = nx_kernel_has(NX_TRAIT_RECOVER_HUGE_IN_PLACE);
 	struct nx_region_model *m;
 	int i;
 
@@ -411,7 +399,8 @@ void nx_vm_collapsed(struct nx_vm *v)
 		v->want.pages_4k -= m->pages_4k;
 		if (m->state == NX_SPLIT)
 			v->want.nx_lpage_splits--;
-		m->state = NX_UNMAPPED;
+		m->state = in_place ? NX_HUGE : NX_UNMAPPED;
+		v->want.pages_2m += in_place;
 		m->pages_4k = 0;
 		m->table_left = table_left;
 	}

@@ -20,6 +20,7 @@
 #include "nx_poll.h"
 #include "nx_recovery.h"
 #include "nx_results.h"
+#include "nx_traits.h"
 #include "nx_vm.h"
 
 #define NR_REGIONS		8
@@ -38,12 +39,7 @@ static const char *kernel_release(void)
 /* The upstream change that unaccounts instead of zapping came in 6.2. */
 static bool kernel_zaps_dirty_logged(void)
 {
-	int major = 0, minor = 0;
-
-	TEST_ASSERT(sscanf(kernel_release(), "%d.%d", &major, &minor) == 2,
-		    "kernel release '%s': expected MAJOR.MINOR...",
-		    kernel_release());
-	return major < 6 || (major == 6 && minor < 2);
+	return !nx_kernel_has(NX_TRAIT_DIRTY_LOG_UNACCOUNTS);
 }
 
 static void check_unaccounted(struct nx_vm *v)

@@ -32,6 +32,7 @@
 #include "nx_results.h"
 #include "nx_trace.h"
 #include "nx_vcpu.h"
+#include "nx_traits.h"
 #include "nx_vm.h"
 
 #define PERIOD_MS		100
@@ -673,8 +674,7 @@ static void report_stall(const struct load *l, const struct pass_trace *t)
  */
 static bool read_lock_scheme(void)
 {
-	return nx_tdp_mmu_on() &&
-	       nx_ksym_find("kvm_tdp_mmu_zap_possible_nx_huge_page", NULL, 0);
+	return nx_kernel_has(NX_TRAIT_READ_LOCK_RECOVERY);
 }
 
 static void require_write_lock_scheme(void)

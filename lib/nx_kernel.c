@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The running kernel's traits (nx_traits.h): release, MMU mode, symbols. */
+#include <sys/utsname.h>
+
+#include "nx_compat.h"
+#include "nx_host.h"
+#include "nx_trace.h"
+#include "nx_traits.h"
+
+static bool nx_kallsyms_has(const char *sym)
+{
+	return nx_ksym_find(sym, NULL, 0);
+}
+
+static unsigned int nx_trait_mmu(void)
+{
+	switch (nx_mmu_mode()) {
+	case NX_MMU_TDP:
+		return NX_TRAIT_TDP;
+	case NX_MMU_LEGACY:
+		return NX_TRAIT_LEGACY;
+	default:
+		return NX_TRAIT_SHADOW;
+	}
+}
+
+bool nx_kernel_has(enum nx_trait t)
+{
+	struct nx_kernel k = { .has_symbol = nx_kallsyms_has };
+	struct utsname u;
+
+	TEST_ASSERT(!uname(&u) && nx_parse_release(u.release, &k.major, &k.minor),
+		    "kernel release '%s': expected MAJOR.MINOR...", u.release);
+	k.mmu = nx_trait_mmu();
+	return nx_trait_decide(t, &k);
+}
