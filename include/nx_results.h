@@ -34,7 +34,7 @@ enum nx_status { NX_PASS, NX_FAIL, NX_SKIP };
 struct nx_test_result {
 	char name[NX_NAME_LEN];
 	enum nx_status status;
-	char reason[256];
+	char reason[768];
 	long duration_ms;	/* -1: not reported */
 	int nr_metrics;
 	struct nx_metric_val metrics[NX_MAX_METRICS];

@@ -143,12 +143,56 @@ static void check_pass_spacing(const struct nx_pass *p, int n, const int *k)
 	}
 }
 
+/* "64 -> 32 @+3 ms -> 0 @+256 ms": the drops seen, timed from @t0_us. */
+static void format_seen(char *buf, size_t len, const struct nx_pass *p, int n,
+			int64_t from, uint64_t t0_us)
+{
+	int i, off = snprintf(buf, len, "%ld", from);
+
+	for (i = 0; i < n && off < (int)len; i++)
+		off += snprintf(buf + off, len - off, " -> %ld @+%lu ms",
+				p[i].after, (p[i].t_us - t0_us) / 1000);
+}
+
+/* "64 -> 32 -> 16 -> ...": what ceil(left / ratio) per pass leaves. */
+static void format_wanted(char *buf, size_t len, int64_t left,
+			  unsigned int ratio, int passes)
+{
+	int off = snprintf(buf, len, "%ld", left);
+
+	while (passes-- && off < (int)len) {
+		left -= nx_pass_zaps(left, ratio);
+		off += snprintf(buf + off, len - off, " -> %ld", left);
+	}
+}
+
+/*
+ * Every drop the size of the first pass: the count each pass divides by
+ * never went down as pages were recovered (the 7.3 accounting fault).
+ */
+static const char *diagnose_chain(const struct nx_pass *p, int n,
+				  int64_t from, unsigned int ratio)
+{
+	int64_t first = nx_pass_zaps(from, ratio);
+	int i;
+
+	if (n < 2)
+		return "";
+	for (i = 0; i < n; i++)
+		if (p[i].before - p[i].after != first &&
+		    !(i == n - 1 && p[i].after == 0 && p[i].before < first))
+			return "";
+	return ": every pass zapped ceil(first count / ratio), so the count a pass divides by was never decremented as pages were recovered";
+}
+
 static void run_ratio(const struct nx_case *c)
 {
 	unsigned int ratio = (uintptr_t)c->arg;
 	struct nx_pass passes[MAX_PASSES];
 	int64_t left = nr_splits;
 	int k[MAX_PASSES], want_passes = 0, n;
+	char seen[256], wanted[128];
+	uint64_t t0;
 	struct nx_vm v;
 
 	/* Passes to watch: until nothing is left, at most MAX_PASSES. */
@@ -157,14 +201,18 @@ static void run_ratio(const struct nx_case *c)
 		want_passes++;
 	}
 	split_vm(&v);
+	t0 = nx_now_us();
 	nx_set_recovery(ratio, PERIOD_MS);
 	n = nx_watch_passes_to(v.vm, passes, want_passes, nr_splits, left,
 			       want_passes * (PERIOD_MS + PERIOD_SLACK_MS),
 			       on_pass_chain, (void *)(uintptr_t)ratio);
+	format_seen(seen, sizeof(seen), passes, n, nr_splits, t0);
+	format_wanted(wanted, sizeof(wanted), nr_splits, ratio, want_passes);
 	TEST_ASSERT(n && passes[n - 1].after == left,
-		    "ratio %u, %d split pages: expected %d recovery passes to leave %ld, saw %d drops leaving %ld",
-		    ratio, nr_splits, want_passes, left, n,
-		    n ? passes[n - 1].after : (int64_t)nr_splits);
+		    "ratio %u, %d split pages: expected %d recovery passes to leave %ld (%s), saw %d drops leaving %ld (%s)%s",
+		    ratio, nr_splits, want_passes, left, wanted, n,
+		    n ? passes[n - 1].after : (int64_t)nr_splits, seen,
+		    diagnose_chain(passes, n, nr_splits, ratio));
 	check_pass_sizes(passes, n, ratio, k);
 	check_pass_spacing(passes, n, k);
 	/*

@@ -180,9 +180,10 @@ TEST(result_rejects)
 TEST(result_long_fields_truncated)
 {
 	struct nx_test_result r;
-	char line[1024];
+	char line[2048];
 
-	snprintf(line, sizeof(line), "not ok 1 %0*d # %0*d", 300, 0, 600, 0);
+	/* Both longer than their fields. */
+	snprintf(line, sizeof(line), "not ok 1 %0*d # %0*d", 300, 0, 1000, 0);
 	ASSERT_TRUE(nx_parse_result_line(line, &r));
 	EXPECT_EQ(sizeof(r.name) - 1, strlen(r.name));
 	EXPECT_EQ(sizeof(r.reason) - 1, strlen(r.reason));
