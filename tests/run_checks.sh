@@ -102,14 +102,22 @@ lint() {
 }
 
 # A sabotaged run must fail, and exactly the tests named in $2 must fail.
-canary() {
-	local sabotage=$1 want=$2 filter=$3 dir=$out/canary got
+# A run (the arguments to ./run_nx_tests.sh) must fail (exit 1), and
+# exactly the tests named in WANT (sorted, space-separated) must fail.
+fails_exactly() {
+	local want=$1 dir=$out/$2 got
+	shift 2
 	rm -rf "$dir"
-	./run_nx_tests.sh --results "$dir" --sabotage "$sabotage" --test "$filter"
+	NX_NO_BUILD=1 ./run_nx_tests.sh --results "$dir" "$@"
 	[ $? = 1 ] || { echo "expected exit 1"; return 1; }
 	got=$(grep -h '^not ok ' "$dir"/*/ktap.log | cut -d' ' -f4 | sort | tr '\n' ' ')
 	echo "failed: $got"
 	[ "$got" = "$want" ] || { echo "expected to fail: $want"; return 1; }
+}
+
+# A sabotaged run must fail, and exactly the tests named in $2 must fail.
+canary() {
+	fails_exactly "$2" canary --sabotage "$1" --test "$3"
 }
 
 check prerequisites scripts/install_deps.sh check
@@ -210,6 +218,15 @@ check "canary: mitigation forced on fails mitigation_off_no_split" canary \
 	kvm.nx_huge_pages=Y \
 	"nx_split_recovery.hugetlb_2m.mitigation_off_no_split nx_split_recovery.thp.mitigation_off_no_split " \
 	'*.mitigation_off_no_split'
+
+# Debian's 7.3: its TDP MMU recovery never decrements the NX page count a
+# pass divides by (docs/findings/), a real KVM bug the ratio tests must
+# keep failing on, while the dirty-log test follows 7.x's in-place
+# recovery.  The 7.3 build runs there (build (7.3 framework) above).
+check "7.3: stock KVM fails exactly ratio_2/3/4 (the NX count bug)" fails_exactly \
+	"nx_recovery_ratio.hugetlb_2m.ratio_2 nx_recovery_ratio.hugetlb_2m.ratio_3 nx_recovery_ratio.hugetlb_2m.ratio_4 " \
+	debian-7.3 --kernel debian:7.3 --test 'nx_recovery_ratio.*' \
+	--test 'nx_recovery_dirty_log.*' --test 'nx_recovery_flush.hugetlb_2m.faults_beside_pass'
 
 # Lab mode on a real KVM: --host runs in a VM that has this machine's root
 # filesystem (read-only), each proof comparing a full dump of the host
