@@ -131,6 +131,7 @@ killed_run() {
 		return 1
 	fi
 	[ -e "$NX_STATE_JOURNAL" ] || { echo "no journal after SIGKILL"; return 1; }
+	echo "journal left: $(grep -v '^knob ' "$NX_STATE_JOURNAL" | tr '\n' ' ')"
 }
 
 restore_only() {
