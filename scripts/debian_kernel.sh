@@ -44,6 +44,17 @@ die() {
 	exit "${2:-1}"
 }
 
+# say_kernel KERNEL MODULES IMAGE_PKG MODULES_PKG: the assignments, with
+# series and release of the kernel chosen.
+say_kernel() {
+	printf 'NX_KERNEL=%q\n' "$1"
+	printf 'NX_MODULES=%q\n' "$2"
+	printf 'NX_SERIES=%q\n' "$series"
+	printf 'NX_RELEASE=%q\n' "$release"
+	printf 'NX_DEB_IMAGE=%q\n' "$3"
+	printf 'NX_DEB_MODULES=%q\n' "$4"
+}
+
 usage() {
 	die "usage: debian_kernel.sh SPEC | --list SERIES (SPEC: 6.12, 6.12.N, 6.1, 6.1.0-N, 7.2, 7.2.N, 7.3, 7.3.N)" 2
 }
@@ -138,12 +149,8 @@ case $spec in
 	kernel=$dir/usr/lib/modules/$release/vmlinuz.unsigned
 	[ -f "$kernel" ] || die "$pkg has no usr/lib/modules/$release/vmlinuz.unsigned"
 	[ -d "$mdir/usr/lib/modules/$release" ] || die "$mpkg has no usr/lib/modules/$release"
-	printf 'NX_KERNEL=%q\n' "$kernel"
-	printf 'NX_MODULES=%q\n' "$mdir/usr/lib/modules/$release"
-	printf 'NX_SERIES=%q\n' "$series"
-	printf 'NX_RELEASE=%q\n' "$release"
-	printf 'NX_DEB_IMAGE=%q\n' "$pkg=$debver"
-	printf 'NX_DEB_MODULES=%q\n' "$mpkg=$debver"
+	say_kernel "$kernel" "$mdir/usr/lib/modules/$release" "$pkg=$debver" \
+		"$mpkg=$debver"
 	exit 0
 	;;
 esac
@@ -183,10 +190,7 @@ dir=$NX_CACHE/pkgs/linux-image-$release-$debver
 [ -f "$dir/boot/vmlinuz-$release" ] || die "$pkg has no boot/vmlinuz-$release"
 [ -d "$dir/lib/modules/$release" ] || die "$pkg has no lib/modules/$release"
 
-printf 'NX_KERNEL=%q\n' "$dir/boot/vmlinuz-$release"
-printf 'NX_MODULES=%q\n' "$dir/lib/modules/$release"
-printf 'NX_SERIES=%q\n' "$series"
-printf 'NX_RELEASE=%q\n' "$release"
-printf 'NX_DEB_IMAGE=%q\n' "$pkg=$debver"
-# Empty: a run's next kernel must not record the modules of a 7.x one.
-printf 'NX_DEB_MODULES=%q\n' ""
+# Empty modules package: the image holds them, and a run's next kernel
+# must not record the modules of a 7.x one.
+say_kernel "$dir/boot/vmlinuz-$release" "$dir/lib/modules/$release" \
+	"$pkg=$debver" ""

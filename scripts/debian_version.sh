@@ -127,6 +127,16 @@ nx_deb_complete_612() {
 		echo "debian: linux-source-$NX_SRC_SERIES ${missing[*]}: the image, headers or kbuild of that build are not served; not used" >&2
 }
 
+# nx_deb_source TAG SERIES PIN SERVED: NX_<TAG>_KVER and NX_<TAG>_DEB_VERSION
+# of the linux-source-SERIES build to prepare (a framework tree alone).
+nx_deb_source() {
+	local v
+	v=$(nx_deb_pick "linux-source-$2" "$3" \
+		"$(nx_deb_versions_of "linux-source-$2" "$4" "")" "$2") || return 1
+	echo "NX_$1_KVER=$(nx_deb_upstream "$v")"
+	echo "NX_$1_DEB_VERSION=$v"
+}
+
 # Print the assignments of GROUP, SERVED being the archive's answer for
 # the packages of every group.
 nx_deb_resolve() {
@@ -139,20 +149,8 @@ nx_deb_resolve() {
 		echo "NX_KVER=$(nx_deb_upstream "$v")"
 		echo "NX_DEB_VERSION=$v"
 		;;
-	6.1)
-		v=$(nx_deb_pick "linux-source-$NX_61_SRC_SERIES" "${NX_61_BUILD:-}" \
-			"$(nx_deb_versions_of "linux-source-$NX_61_SRC_SERIES" "$2" "")" \
-			"$NX_61_SRC_SERIES") || return 1
-		echo "NX_61_KVER=$(nx_deb_upstream "$v")"
-		echo "NX_61_DEB_VERSION=$v"
-		;;
-	7.3)
-		v=$(nx_deb_pick "linux-source-$NX_73_SRC_SERIES" "${NX_73_BUILD:-}" \
-			"$(nx_deb_versions_of "linux-source-$NX_73_SRC_SERIES" "$2" "")" \
-			"$NX_73_SRC_SERIES") || return 1
-		echo "NX_73_KVER=$(nx_deb_upstream "$v")"
-		echo "NX_73_DEB_VERSION=$v"
-		;;
+	6.1) nx_deb_source 61 "$NX_61_SRC_SERIES" "${NX_61_BUILD:-}" "$2" ;;
+	7.3) nx_deb_source 73 "$NX_73_SRC_SERIES" "${NX_73_BUILD:-}" "$2" ;;
 	perf)
 		# linux-perf is not versioned by name: keep to its series.
 		v=$(nx_deb_pick linux-perf "${NX_PERF_BUILD:-}" \

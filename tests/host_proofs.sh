@@ -17,23 +17,13 @@ cd "$top" || exit 1
 out=$1
 # shellcheck source=scripts/host_state.sh
 . "$top/scripts/host_state.sh"
-n=0
-failed=0
+# shellcheck source=tests/tap.sh
+. "$top/tests/tap.sh"
 # A case with tracing (kprobes, a tracefs instance) and parameter changes
 # that runs long enough to be interrupted in the middle.
 TRACED=nx_recovery_flush.hugetlb_2m.flush_counts
 # Cases that pass in a few seconds, one of which must skip on a host.
 QUICK=(--test 'nx_split_recovery.hugetlb_2m.*' --test 'nx_recovery_toggle.*')
-
-report() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $2"
-	fi
-}
 
 # Run proof NAME (a function); its output goes to OUT/NAME.log, shown
 # when it fails.

@@ -26,21 +26,11 @@ eval "$versions"
 ksrc=$top/.cache/linux-$NX_KVER
 out=$top/build/canaries
 src=$out/src
-n=0
-failed=0
+# shellcheck source=tests/tap.sh
+. "$top/tests/tap.sh"
 
 header() {
 	sed -n "s/^$1: //p;/^---$/q" "$2"
-}
-
-report() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $2"
-	fi
 }
 
 # A tree holding only what build_kvm_modules.sh reads, patched in place

@@ -35,27 +35,8 @@ out=$top/build/check
 ksrc=$top/.cache/linux-$NX_KVER
 rm -rf "$out"
 mkdir -p "$out"
-passed=0
-failed=0
-skipped=0
-n=0
-
-report() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		passed=$((passed + 1))
-		echo "ok $n $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $2"
-	fi
-}
-
-report_skip() {
-	n=$((n + 1))
-	skipped=$((skipped + 1))
-	echo "ok $n $1 # SKIP $2"
-}
+# shellcheck source=tests/tap.sh
+. "$top/tests/tap.sh"
 
 # Run a command; its output goes to a log, shown only when it fails.
 check() {
