@@ -26,6 +26,14 @@ perf_out=$out.perf
 rc_file=$out.rc
 
 child=
+# GNU timeout puts the case in a process group of its own, which a lab's
+# SIGKILL of the run's group would leave running (and changing the host
+# under the restore of its journal): --foreground keeps it in ours.
+# Busybox's timeout has no such option, and needs none.
+fg=
+timeout --foreground 1 true 2>/dev/null && fg=--foreground
+# A runner killed alone (SIGKILL, no group): stop before the next case.
+runner=$PPID
 
 # A signal stops the running binary (its harness then restores what the
 # case changed) before this script goes, instead of after the case ends.
@@ -42,6 +50,10 @@ echo "1..$n"
 i=0
 while read -r bin name; do
 	[ -n "$name" ] || continue
+	if ! kill -0 "$runner" 2>/dev/null; then
+		echo "# run_cases: the runner (pid $runner) is gone: no more cases"
+		break
+	fi
 	i=$((i + 1))
 	echo "# selftests: nx: $name"
 	if [ -n "${NX_SKIP_ALL:-}" ]; then
@@ -54,13 +66,13 @@ while read -r bin name; do
 		# case's own status goes through a file.  perf's warnings go
 		# with its counts, not into the case's output.
 		# shellcheck disable=SC2016 # the inner sh expands them
-		timeout -s KILL $((timeout_s + 30)) "$NX_PERF_CMD" stat \
+		timeout ${fg:+"$fg"} -s KILL $((timeout_s + 30)) "$NX_PERF_CMD" stat \
 			-e 'kvm:*' -e 'kvmmmu:*' -o "$perf_out" -- \
 			/bin/sh -c 'o=$1 r=$2; shift 2; "$@" >"$o" 2>&1; echo $? >"$r"' \
 			sh "$out" "$rc_file" "$bin" -t "$timeout_s" -r "$name" \
 			>"$perf_out.log" 2>&1 </dev/null &
 	else
-		timeout -s KILL $((timeout_s + 30)) "$bin" -t "$timeout_s" \
+		timeout ${fg:+"$fg"} -s KILL $((timeout_s + 30)) "$bin" -t "$timeout_s" \
 			-r "$name" >"$out" 2>&1 </dev/null &
 	fi
 	child=$!

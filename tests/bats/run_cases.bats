@@ -75,9 +75,11 @@ ok 1 fake.a.pass"
 	assert_status 0
 	assert_eq "$(<"$BUILD/alpha_test.calls")" "-t 7 -r fake.a.pass"
 	assert_eq "$(<"$BUILD/beta_test.calls")" "-t 7 -r fake.b.pass"
+	# The case stays in the runner's process group (--foreground).
 	assert_eq "$(<"$BATS_TEST_TMPDIR/timeout.log")" \
-		"-s KILL 37 $BUILD/alpha_test -t 7 -r fake.a.pass
--s KILL 37 $BUILD/beta_test -t 7 -r fake.b.pass"
+		"--foreground 1 true
+--foreground -s KILL 37 $BUILD/alpha_test -t 7 -r fake.a.pass
+--foreground -s KILL 37 $BUILD/beta_test -t 7 -r fake.b.pass"
 }
 
 @test "the binary's stdout and stderr become '# ' diagnostics; stdin is empty" {
