@@ -17,7 +17,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$1" && out=$(cd "$1" && pwd) || exit 1
 
 bail() {
-	echo "not ok 1 lab host VM: $*"
+	echo "not ok 99 lab host VM: $*"
 	exit 1
 }
 
@@ -31,7 +31,14 @@ rc=$?
 rm -f "$out/initramfs.cpio"
 [ $rc = 125 ] && bail "$NX_INFRA_WHY"
 tr -d '\r' <"$out/results.raw"
-grep -a '^nx-vm: done' "$out/console.log" >&2
-[ $rc = 0 ] || echo "not ok 99 lab host VM: died or hung (see $out/console.log)"
+[ $rc = 0 ] || bail "died or hung (see $out/console.log)"
+# All the proofs ran, and said so: a script that never started (exit 127)
+# must not pass as one without failures.
+status=$(sed -n 's/^nx-vm: done (exit \([0-9]*\)).*/\1/p' "$out/console.log")
+plan=$(tr -d '\r' <"$out/results.raw" | sed -n 's/^1\.\.\([0-9]*\)$/\1/p')
+ran=$(grep -a -c -E '^(not )?ok [0-9]+ ' "$out/results.raw")
+if [ -z "$plan" ] || [ "$plan" != "$ran" ] || [ "$plan" = 0 ]; then
+	bail "the proofs reported ${ran:-0} results of a plan of ${plan:-none} (exit ${status:-none})"
+fi
 grep -q '^not ok ' "$out/results.raw" && exit 1
-exit $rc
+[ "$status" = 0 ] || bail "the proofs exited ${status:-without a status}"
