@@ -62,11 +62,20 @@ runner_bg() {
 	pid=$!
 }
 
-# Wait (90 s at most: its set-up takes about 25 s under TCG) until the
-# traced case is in the middle of its work: its probes are in place.
+# The KVM recovery knobs the traced case sets before it splits pages.
+kvm_knobs() {
+	cat /sys/module/kvm/parameters/nx_huge_pages \
+		/sys/module/kvm/parameters/nx_huge_pages_recovery_ratio 2>/dev/null
+}
+
+# Wait (90 s at most: its set-up takes about 45 s under TCG) until the
+# traced case is in the middle of its work: its probes are in place and
+# it has set KVM's parameters.
 until_traced() {
-	local t0=$SECONDS
-	until grep -q ':nxtest/' /sys/kernel/tracing/kprobe_events 2>/dev/null; do
+	local t0=$SECONDS before
+	before=$(kvm_knobs)
+	until grep -q ':nxtest/' /sys/kernel/tracing/kprobe_events 2>/dev/null &&
+	      [ "$(kvm_knobs)" != "$before" ]; do
 		[ $((SECONDS - t0)) -lt 90 ] || { echo "the traced case did not start within 90 s"; return 1; }
 		sleep 0.1
 	done
@@ -130,6 +139,8 @@ restore_only() {
 	grep -q '^nx: run [0-9]* (.*) was killed before it restored the host state; restored:$' \
 		"$out/restore.out" || return 1
 	grep -q '^nx:   tracefs instance nxtest removed$' "$out/restore.out" || return 1
+	grep -q '^nx:   module/kvm/parameters/nx_huge_pages' "$out/restore.out" ||
+		{ echo "no KVM parameter restored"; return 1; }
 	[ ! -e "$NX_STATE_JOURNAL" ] || { echo "journal still there"; return 1; }
 	same_state restore
 }

@@ -15,9 +15,10 @@
  * faulting elsewhere meanwhile suffers.
  *
  * From 6.18, KVM recovers TDP MMU pages with mmu_lock held for read, to cut
- * the guest jitter of a long pass.  There faults_beside_pass checks what
- * that change is for: a vCPU faulting on other memory keeps making progress
- * while a large pass runs.
+ * the guest jitter of a long pass.  The duty to flush before yielding
+ * (cond_resched_rwlock_read()) is the same, and flush_before_yield checks
+ * it there too; faults_beside_pass checks what that change is for: a vCPU
+ * faulting on other memory keeps making progress while a large pass runs.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -64,7 +65,7 @@
 
 enum {
 	P_PASS, P_PASS_RET, P_ZAP, P_ZAP_LEGACY, P_FLUSH,
-	P_YIELD, P_YIELD_RET, P_YIELD_READ, NR_PROBES
+	P_YIELD, P_YIELD_RET, P_YIELD_READ, P_YIELD_READ_RET, NR_PROBES
 };
 
 /*
@@ -105,6 +106,8 @@ static struct nx_probe probes[NR_PROBES] = {
 	[P_YIELD] = { "yield", false, yield_syms, true },
 	[P_YIELD_RET] = { "yield_ret", true, yield_syms, true, "ret=$retval" },
 	[P_YIELD_READ] = { "yield_read", false, yield_read_syms },
+	[P_YIELD_READ_RET] = { "yield_read_ret", true, yield_read_syms, false,
+			       "ret=$retval" },
 };
 
 /* On the heap: the binary, .bss included, is loaded into guest memory. */
@@ -213,6 +216,7 @@ static void walk_rec(struct pass_trace *t, struct walk *w,
 		lock_release(t, w, r, "yield (__cond_resched_rwlock_*)");
 		break;
 	case P_YIELD_RET:
+	case P_YIELD_READ_RET:
 		w->seg = r->t_us;
 		t->yields_dropped += r->ret != 0;
 		break;
@@ -670,17 +674,11 @@ static void report_stall(const struct load *l, const struct pass_trace *t)
 /*
  * 6.18 and later recover TDP MMU pages under mmu_lock held for read (the
  * series that brought this renamed kvm_tdp_mmu_zap_sp()): vCPU faults run
- * beside the pass and the write-lock ordering does not apply.
+ * beside the pass; the pass must still flush before each yield.
  */
 static bool read_lock_scheme(void)
 {
 	return nx_kernel_has(NX_TRAIT_READ_LOCK_RECOVERY);
-}
-
-static void require_write_lock_scheme(void)
-{
-	if (read_lock_scheme())
-		nx_skip("KVM recovers TDP MMU NX pages under mmu_lock for read (kvm_tdp_mmu_zap_possible_nx_huge_page, 6.18+): write-lock flush ordering does not apply, see faults_beside_pass");
 }
 
 static void require_read_lock_scheme(void)
@@ -764,7 +762,11 @@ static void run_flush_before_yield(const struct nx_case *c)
 	struct pass_trace t;
 	struct nx_vm v;
 
-	require_write_lock_scheme();
+	/*
+	 * Under either lock: 6.18+ zap TDP MMU pages under the read lock and
+	 * yield through cond_resched_rwlock_read(), with the same duty to
+	 * flush first; the shadow MMU keeps the write lock.
+	 */
 	trace_setup();
 	/* The worker, created by the first KVM_RUN, inherits this CPU. */
 	pin_self(l.worker_cpu, ncpus);
