@@ -511,10 +511,22 @@ infra_failure() {
 	return 125
 }
 
+# "NAME MS" of each case in the newest summary.json under NX_RESULTS:
+# how long the cases took last time (none on a first run).
+last_durations() {
+	local f
+	f=$(find "$NX_RESULTS" -name summary.json -printf '%T@ %p\n' 2>/dev/null |
+		sort -n | tail -n 1 | cut -d' ' -f2-)
+	[ -n "$f" ] || return 0
+	sed -n 's/^ *{"name": "\([^"]*\)", "status": "[a-z]*", "duration_ms": \([0-9][0-9]*\).*/\1 \2/p' "$f"
+}
+
 # Split CATALOGUE (DIR/cases.txt) over the run's VMs (--jobs, never more
 # than the cases): one VM runs in DIR itself; several in DIR/vm-1..N, each
-# with its own cases.txt, dealt round robin in catalogue order.  Prints
-# the folders.
+# with its own cases.txt in catalogue order.  Longest first, each case
+# goes to the VM with the least work so far, by the durations of the last
+# run (a case it did not have counts as 1 s; with no last run that deals
+# them round robin).  Prints the folders.
 shard_cases() {
 	local cat=$1 dir=$2 n i
 	n=$(grep -c . "$cat")
@@ -525,8 +537,29 @@ shard_cases() {
 	fi
 	for i in $(seq 1 "$n"); do
 		mkdir -p "$dir/vm-$i" || return 1
-		awk -v n="$n" -v i="$i" 'NF && (NR - 1) % n == i - 1' "$cat" \
-			>"$dir/vm-$i/cases.txt"
+		: >"$dir/vm-$i/cases.txt"
+	done
+	{ last_durations; echo --; cat "$cat"; } | awk -v n="$n" -v dir="$dir" '
+		!cases { if ($0 == "--") cases = 1; else ms[$1] = $2; next }
+		NF { k++; line[k] = $0; w[k] = ($2 in ms) ? ms[$2] : 1000 }
+		END {
+			# Longest first (a stable selection sort: a few dozen cases).
+			for (i = 1; i <= k; i++) order[i] = i
+			for (i = 1; i <= k; i++)
+				for (j = i + 1; j <= k; j++)
+					if (w[order[j]] > w[order[i]]) {
+						t = order[i]; order[i] = order[j]; order[j] = t
+					}
+			for (i = 1; i <= k; i++) {
+				best = 1
+				for (v = 2; v <= n; v++) if (load[v] < load[best]) best = v
+				load[best] += w[order[i]]
+				vm[order[i]] = best
+			}
+			for (i = 1; i <= k; i++)
+				print line[i] > (dir "/vm-" vm[i] "/cases.txt")
+		}'
+	for i in $(seq 1 "$n"); do
 		echo "$dir/vm-$i"
 	done
 }

@@ -26,17 +26,41 @@ setup() {
 }
 
 @test "shard_cases: round robin in catalogue order, never more VMs than cases" {
-	sourced 'NX_JOBS=2 shard_cases "$D/cases.txt" "$D"'
+	sourced 'NX_RESULTS=$BATS_TEST_TMPDIR/none NX_JOBS=2 shard_cases "$D/cases.txt" "$D"'
 	assert_status 0
 	assert_eq "$output" "$D/vm-1
 $D/vm-2"
 	assert_eq "$(cut -d' ' -f2 "$D/vm-1/cases.txt" | tr '\n' ' ')" "x.one y.one z.one "
 	assert_eq "$(cut -d' ' -f2 "$D/vm-2/cases.txt" | tr '\n' ' ')" "x.two y.two "
-	sourced 'NX_JOBS=9 shard_cases "$D/cases.txt" "$D" | wc -l'
+	sourced 'NX_RESULTS=$BATS_TEST_TMPDIR/none NX_JOBS=9 shard_cases "$D/cases.txt" "$D" | wc -l'
 	assert_eq "$output" 5
 	# One VM runs in the kernel's folder itself, as without --jobs.
 	sourced 'NX_JOBS=1 shard_cases "$D/cases.txt" "$D"'
 	assert_eq "$output" "$D"
+}
+
+@test "shard_cases: longest first to the least loaded VM, by the last run's durations" {
+	local r=$BATS_TEST_TMPDIR/results/20260101T000000Z-x
+	mkdir -p "$r"
+	cat >"$r/summary.json" <<-'EOF'
+		{
+		  "run": {"status": "passed"},
+		  "tests": [
+		    {"name": "x.one", "status": "pass", "duration_ms": 9000, "reason": ""},
+		    {"name": "x.two", "status": "pass", "duration_ms": 4000, "reason": ""},
+		    {"name": "y.one", "status": "fail", "duration_ms": 5000, "reason": "x"},
+		    {"name": "y.two", "status": "pass", "duration_ms": 1000, "reason": ""},
+		    {"name": "z.one", "status": "skip", "duration_ms": 500, "reason": "y"}
+		  ]
+		}
+	EOF
+	sourced 'NX_RESULTS=$BATS_TEST_TMPDIR/results NX_JOBS=2 shard_cases "$D/cases.txt" "$D" >/dev/null
+		cut -d" " -f2 "$D/vm-1/cases.txt" | tr "\n" " "; echo
+		cut -d" " -f2 "$D/vm-2/cases.txt" | tr "\n" " "'
+	assert_status 0
+	# 9 + 1 s and 5 + 4 + 0.5 s, each VM in catalogue order.
+	assert_eq "$output" "x.one y.two 
+x.two y.one z.one "
 }
 
 # stream FILE MODE NAME:RESULT...: a VM's results stream of one cell.
