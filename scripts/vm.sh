@@ -5,7 +5,7 @@
 # under QEMU and collect what the guest reports.  Sourced; uses NX_TOP,
 # NX_CACHE and the Debian builds scripts/debian_version.sh resolves (the
 # series in versions.env), and sets NX_BOOT_S, NX_RUN_S,
-# NX_ACCEL, NX_ACCEL_WHY, NX_INFRA_WHY and NX_QEMU_PID for the caller.
+# NX_ACCEL, NX_ACCEL_WHY, NX_INFRA_WHY and NX_QEMU_PIDS for the caller.
 # shellcheck disable=SC2034 # the variables above are the caller's
 
 # Kernel release of a bzImage, from its setup header (kernel_version field).
