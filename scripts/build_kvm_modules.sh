@@ -413,4 +413,6 @@ done
 # OUTDIR must hold this build's modules only: a kvm-intel.ko left by an
 # earlier --intel build would override Debian's and mix two builds.
 [ $intel = 1 ] || rm -f "$outdir/kvm-intel.ko"
+# The headers package they were built against (run_nx_tests.sh's metadata).
+echo "linux-headers-$release=$NX_DEB_VERSION" >"$outdir/.debian-headers"
 step "installed: ${modules[*]/%/.ko} -> $outdir"
