@@ -394,13 +394,18 @@ catalogue_for() {
 # --kvm-src the headers the modules were built against.  series is
 # run_kernel's (the kernel's framework series); the host runs NX_BUILD.
 debian_meta() {
-	local build=$NX_BUILD kv src
+	local build=$NX_BUILD kv src hdr=
 	[ -n "${series:-}" ] && build=$(suite_build_dir "$series" 2>/dev/null)
 	src=$(cat "$build/.debian-source" 2>/dev/null)
+	# build_kvm_modules.sh names the headers it built against (those of
+	# the default 6.12 build when its folder predates that).
+	if [ -n "$NX_KVM_SRC" ]; then
+		hdr=$(cat "$NX_CACHE/kvm-modules/.debian-headers" 2>/dev/null) ||
+			hdr=linux-headers-$NX_KVER+deb12-amd64=$NX_DEB_VERSION
+	fi
 	NX_META=()
 	for kv in "image=${NX_DEB_IMAGE:-}" "modules=${NX_DEB_MODULES:-}" "source=$src" \
-		"busybox=${NX_DEB_BUSYBOX:-}" "perf=${NX_DEB_PERF:-}" \
-		"headers=${NX_KVM_SRC:+$(cat "$NX_CACHE/kvm-modules/.debian-headers" 2>/dev/null)}"; do
+		"busybox=${NX_DEB_BUSYBOX:-}" "perf=${NX_DEB_PERF:-}" "headers=$hdr"; do
 		[ -n "${kv#*=}" ] && NX_META+=(--meta "debian_$kv")
 	done
 }
