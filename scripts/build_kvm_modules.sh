@@ -21,7 +21,8 @@
 # so a rebuild after a one-line change recompiles one file and relinks.
 #
 # Debian 13's builds (7.3) need what Debian 12 lacks; both are made once
-# per Debian build under $NX_CACHE/kvm-build, nothing system-wide:
+# per Debian build under $NX_CACHE/kvm-build (nothing generated goes
+# elsewhere):
 #  - gcc-14: a wrapper of that name runs the newest gcc of the machine,
 #    translating or dropping the flags it does not know;
 #  - kbuild host tools (modpost, objtool) that need a newer glibc: rebuilt
