@@ -80,8 +80,9 @@ usage() {
 	  --perf             record perf stat counts of the kvm: and kvmmmu:
 	                     events of each test (perf/<test>.txt)
 	  --kvm-src TREE     VM mode: rebuild kvm.ko and kvm-amd.ko from TREE's
-	                     arch/x86/kvm and virt/kvm (a tree of the default
-	                     kernel's Linux version)
+	                     arch/x86/kvm and virt/kvm (a tree of the Linux
+	                     version of the kernel: the default, or one
+	                     --kernel debian:SPEC of series 6.12 or 7.3)
 	                     and boot Debian's kernel with them
 	  --jobs N           VM mode: run the tests in N VMs at once (TCG uses
 	                     one host core per VM), results merged in
@@ -225,9 +226,11 @@ parse_args() {
 	if [ -n "$NX_KVM_SRC" ]; then
 		[ -d "$NX_KVM_SRC/arch/x86/kvm" ] ||
 			usage_error "--kvm-src $NX_KVM_SRC: no arch/x86/kvm there"
+		# The series scripts/build_kvm_modules.sh builds for.
 		if [ "$NX_MODE" != vm ] || [ -n "$NX_KERNEL" ] ||
-		   [ ${#NX_KERNEL_SPECS[@]} -gt 0 ]; then
-			usage_error "--kvm-src works with the default kernel in VM mode only"
+		   [ ${#NX_KERNEL_SPECS[@]} -gt 1 ] ||
+		   [[ ${NX_KERNEL_SPECS[0]:-6.12} != 6.12* && ${NX_KERNEL_SPECS[0]:-6.12} != 7.3* ]]; then
+			usage_error "--kvm-src works with one Debian kernel of series 6.12 or 7.3 (the default or --kernel debian:SPEC) in VM mode only"
 		fi
 	fi
 	if [ -n "$NX_JOBS" ]; then
@@ -391,13 +394,18 @@ catalogue_for() {
 # --kvm-src the headers the modules were built against.  series is
 # run_kernel's (the kernel's framework series); the host runs NX_BUILD.
 debian_meta() {
-	local build=$NX_BUILD kv src
+	local build=$NX_BUILD kv src hdr=
 	[ -n "${series:-}" ] && build=$(suite_build_dir "$series" 2>/dev/null)
 	src=$(cat "$build/.debian-source" 2>/dev/null)
+	# build_kvm_modules.sh names the headers it built against (those of
+	# the default 6.12 build when its folder predates that).
+	if [ -n "$NX_KVM_SRC" ]; then
+		hdr=$(cat "$NX_CACHE/kvm-modules/.debian-headers" 2>/dev/null) ||
+			hdr=linux-headers-$NX_KVER+deb12-amd64=$NX_DEB_VERSION
+	fi
 	NX_META=()
 	for kv in "image=${NX_DEB_IMAGE:-}" "modules=${NX_DEB_MODULES:-}" "source=$src" \
-		"busybox=${NX_DEB_BUSYBOX:-}" "perf=${NX_DEB_PERF:-}" \
-		"headers=${NX_KVM_SRC:+linux-headers-$NX_KVER+deb12-amd64=$NX_DEB_VERSION}"; do
+		"busybox=${NX_DEB_BUSYBOX:-}" "perf=${NX_DEB_PERF:-}" "headers=$hdr"; do
 		[ -n "${kv#*=}" ] && NX_META+=(--meta "debian_$kv")
 	done
 }
@@ -664,18 +672,18 @@ run_kernel() {
 		nx_vm_default_kernel ||
 			{ infra_failure "$top" "" "$label" "could not fetch the kernel"; return; }
 	fi
+	NX_RELEASE=$(nx_bzimage_release "$NX_KERNEL") ||
+		{ infra_failure "$top" "" "$label" "$NX_KERNEL is not a bzImage"; return; }
 	if [ -n "$NX_KVM_SRC" ]; then
 		NX_MODULES_OVERRIDE=$NX_CACHE/kvm-modules
-		"$NX_TOP/scripts/build_kvm_modules.sh" "$NX_KVM_SRC" \
-			"$NX_MODULES_OVERRIDE"
+		"$NX_TOP/scripts/build_kvm_modules.sh" --release "$NX_RELEASE" \
+			"$NX_KVM_SRC" "$NX_MODULES_OVERRIDE"
 		case $? in
 		0) ;;
-		2) return 2 ;; # a tree of another version: refused
+		2) return 2 ;; # a tree of another version than the kernel: refused
 		*) infra_failure "$top" "" "$label" "could not build kvm modules from $NX_KVM_SRC"; return ;;
 		esac
 	fi
-	NX_RELEASE=$(nx_bzimage_release "$NX_KERNEL") ||
-		{ infra_failure "$top" "" "$label" "$NX_KERNEL is not a bzImage"; return; }
 	series=${NX_SERIES:-$(series_of_release "$NX_RELEASE")}
 	# Column label of the kernel: 6.12.117, 6.1.0-56.
 	label=${NX_RELEASE%-amd64}

@@ -313,7 +313,9 @@ run_nx() {
 		"--kernel debian:6.1,,debian:6.12|--kernel debian:6.1,,debian:6.12: empty item in the list"
 		"--host --mmu tdp|--kernel debian:, --mmu and --matrix work in VM mode only"
 		"--host --matrix|--kernel debian:, --mmu and --matrix work in VM mode only"
-		"--kernel debian:6.1 --kvm-src $BATS_TEST_TMPDIR/ksrc|--kvm-src works with the default kernel in VM mode only"
+		"--kernel debian:6.1 --kvm-src $BATS_TEST_TMPDIR/ksrc|--kvm-src works with one Debian kernel of series 6.12 or 7.3 (the default or --kernel debian:SPEC) in VM mode only"
+		"--kernel debian:7.3,debian:6.12 --kvm-src $BATS_TEST_TMPDIR/ksrc|--kvm-src works with one Debian kernel of series 6.12 or 7.3 (the default or --kernel debian:SPEC) in VM mode only"
+		"--matrix --kvm-src $BATS_TEST_TMPDIR/ksrc|--kvm-src works with one Debian kernel of series 6.12 or 7.3 (the default or --kernel debian:SPEC) in VM mode only"
 	)
 	local b
 	for b in "${bad[@]}"; do
