@@ -28,6 +28,8 @@ out=$top/build/canaries
 src=$out/src
 # shellcheck source=tests/tap.sh
 . "$top/tests/tap.sh"
+# shellcheck source=tests/kvm_src.sh
+. "$top/tests/kvm_src.sh"
 
 header() {
 	sed -n "s/^$1: //p;/^---$/q" "$2"
@@ -36,11 +38,7 @@ header() {
 # A tree holding only what build_kvm_modules.sh reads, patched in place
 # and restored, so that every build reuses one incremental build folder.
 make_src() {
-	rm -rf "$src"
-	mkdir -p "$src/arch/x86" "$src/virt"
-	cp "$ksrc/Makefile" "$src/"
-	cp -a "$ksrc/arch/x86/kvm" "$src/arch/x86/"
-	cp -a "$ksrc/virt/kvm" "$src/virt/"
+	kvm_src_copy "$ksrc" "$src"
 }
 
 build() {

@@ -40,6 +40,8 @@ rm -rf "$out"
 mkdir -p "$out"
 # shellcheck source=tests/tap.sh
 . "$top/tests/tap.sh"
+# shellcheck source=tests/kvm_src.sh
+. "$top/tests/kvm_src.sh"
 
 # Run a command; its output goes to a log, shown only when it fails.
 check() {
@@ -219,11 +221,8 @@ check "7.3: stock KVM fails exactly ratio_2/3/4 (the NX count bug)" fails_exactl
 fixed_73() {
 	local src=$out/kvm-src-7.3 k=$top/.cache/linux-$NX_73_KVER dir=$out/fixed-7.3 t
 	local -a fix=("$top"/docs/findings/0001-*.patch)
-	rm -rf "$src" "$dir"
-	mkdir -p "$src/arch/x86" "$src/virt"
-	cp "$k/Makefile" "$src/"
-	cp -a "$k/arch/x86/kvm" "$src/arch/x86/"
-	cp -a "$k/virt/kvm" "$src/virt/"
+	rm -rf "$dir"
+	kvm_src_copy "$k" "$src" || return 1
 	patch -s -d "$src" -p1 <"${fix[0]}" || return 1
 	NX_NO_BUILD=1 ./run_nx_tests.sh --results "$dir" --kernel debian:7.3 \
 		--kvm-src "$src" --test 'nx_recovery_ratio.*' || return 1
