@@ -8,7 +8,9 @@
  * A trait with a symbol is decided by that symbol in /proc/kallsyms (a
  * Debian kernel may carry a backport, or lack a change its version
  * suggests); the version only documents it.  A change that left no symbol
- * of its own is decided by the version.  Some traits exist only in some
+ * of its own is decided by the version, and where the suite can see it
+ * (the first NX split of a VM) the model holds the kernel to it: a kernel
+ * that disagrees fails, naming the trait.  Some traits exist only in some
  * MMU modes.
  */
 #ifndef NX_TRAITS_H
@@ -17,6 +19,18 @@
 #include <stdbool.h>
 
 enum nx_trait {
+	/*
+	 * 2.6.36: the shadow MMU maps the aligned group of 8 PTEs around a
+	 * faulting 4K page (PTE prefetch).  Seen at the first NX split.
+	 */
+	NX_TRAIT_PTE_PREFETCH,
+	/*
+	 * 6.3: the TDP MMU splits a huge mapping in place on an NX fault
+	 * (tdp_mmu_split_huge_page() from the fault path): a 2M one leaves
+	 * 512 4K mappings, a 1G one 511 2M and 512 4K, instead of a zap and
+	 * one 4K fault.  Seen at the first NX split.
+	 */
+	NX_TRAIT_SPLIT_IN_PLACE,
 	/* 6.2: recovery unaccounts NX pages in dirty-logged slots, no zap. */
 	NX_TRAIT_DIRTY_LOG_UNACCOUNTS,
 	/*
@@ -46,6 +60,7 @@ struct nx_trait_info {
 	bool before;		/* the trait is of kernels before that */
 	const char *symbol;	/* decides it when set */
 	unsigned int mmus;	/* the MMU modes it exists in */
+	const char *seen;	/* where the suite sees it, if it can */
 };
 
 /* What the decision needs to know of a kernel. */
@@ -65,5 +80,8 @@ bool nx_parse_release(const char *release, int *major, int *minor);
 
 /* The running kernel, in the MMU mode KVM is loaded with. */
 bool nx_kernel_has(enum nx_trait t);
+
+/* The running kernel's release (uname -r), for messages. */
+const char *nx_kernel_release(void);
 
 #endif /* NX_TRAITS_H */

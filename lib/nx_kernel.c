@@ -34,3 +34,12 @@ bool nx_kernel_has(enum nx_trait t)
 	k.mmu = nx_trait_mmu();
 	return nx_trait_decide(t, &k);
 }
+
+const char *nx_kernel_release(void)
+{
+	static struct utsname u;
+
+	if (!u.release[0])
+		TEST_ASSERT(!uname(&u), "uname: %s", strerror(errno));
+	return u.release;
+}

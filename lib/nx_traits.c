@@ -5,6 +5,16 @@
 #include "nx_traits.h"
 
 static const struct nx_trait_info nx_traits[NR_NX_TRAITS] = {
+	[NX_TRAIT_PTE_PREFETCH] = {
+		.name = "the shadow MMU prefetches the aligned 8 PTEs around a fault",
+		.major = 2, .minor = 6, .mmus = NX_TRAIT_LEGACY | NX_TRAIT_SHADOW,
+		.seen = "pages_4k after the first NX split",
+	},
+	[NX_TRAIT_SPLIT_IN_PLACE] = {
+		.name = "the TDP MMU splits a huge mapping in place on an NX fault",
+		.major = 6, .minor = 3, .mmus = NX_TRAIT_TDP,
+		.seen = "pages_4k and pages_2m after the first NX split",
+	},
 	[NX_TRAIT_DIRTY_LOG_UNACCOUNTS] = {
 		.name = "recovery unaccounts NX pages in dirty-logged slots",
 		.major = 6, .minor = 2, .mmus = NX_TRAIT_ANY_MMU,

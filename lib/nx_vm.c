@@ -79,31 +79,35 @@ void nx_vm_expect_eventually(struct nx_vm *v, const char *step)
 }
 
 /*
- * 4K mappings an execute leaves, learnt the first time, then held to
- * exactly.  The TDP MMU maps the faulting page alone, or splits a 2M
- * mapping in place (all 512 stay).  The shadow MMU (mmu=legacy and
- * mmu=shadow) zaps the 2M mapping, then maps the faulting page and
- * prefetches the rest of its aligned group of NX_PTE_PREFETCH.
+ * 4K mappings an execute leaves, seen the first time, then held to
+ * exactly.  What the kernel model says (nx_traits.h): the TDP MMU maps the
+ * faulting page alone, or splits a 2M mapping in place (all 512 stay); the
+ * shadow MMU (mmu=legacy and mmu=shadow) zaps the 2M mapping, then maps the
+ * faulting page and prefetches the rest of its aligned group.
  */
+static int nx_vm_split_4k_want(enum nx_mmu mmu, bool was_huge)
+{
+	if (mmu != NX_MMU_TDP)
+		return nx_kernel_has(NX_TRAIT_PTE_PREFETCH) ? NX_PTE_PREFETCH : 1;
+	return was_huge && nx_kernel_has(NX_TRAIT_SPLIT_IN_PLACE) ?
+		NX_PTES_PER_2M : 1;
+}
+
 static int nx_vm_learn_4k(struct nx_vm *v, const char *what, bool was_huge)
 {
 	int64_t delta = nx_vm_stat(v->vm, pages_4k) - v->want.pages_4k;
 	enum nx_mmu mmu = nx_mmu_mode();
-	bool ok;
+	int want = nx_vm_split_4k_want(mmu, was_huge);
 
 	/* No split at all: nx_vm_expect() reports every counter. */
 	if (nx_vm_stat(v->vm, nx_lpage_splits) != v->want.nx_lpage_splits + 1)
 		return 1;
-	if (mmu == NX_MMU_TDP)
-		ok = delta == 1 || (was_huge && delta == NX_PTES_PER_2M);
-	else
-		ok = delta == NX_PTE_PREFETCH;
-	TEST_ASSERT(ok,
-		    "%s (%s): expected pages_4k to grow by %s, got %ld",
-		    what, nx_mmu_name(mmu),
-		    mmu != NX_MMU_TDP ? "8 (fault and prefetch)" :
-		    was_huge ? "1 (zap and fault) or 512 (split in place)" :
-		    "1", delta);
+	TEST_ASSERT(delta == want,
+		    "%s (%s): expected pages_4k to grow by %d (%s), got %ld",
+		    what, nx_mmu_name(mmu), want,
+		    mmu != NX_MMU_TDP ? "fault and PTE prefetch" :
+		    want == NX_PTES_PER_2M ? "split in place" : "zap and fault",
+		    delta);
 	printf("%s (%s) leaves %ld 4K mappings\n", what, nx_mmu_name(mmu),
 	       delta);
 	return delta;
@@ -130,6 +134,8 @@ static int nx_vm_fault_pages(struct nx_vm *v)
 {
 	enum nx_mmu mmu = nx_mmu_mode();
 
+	if (!nx_kernel_has(NX_TRAIT_PTE_PREFETCH))
+		return 1;
 	if (mmu == NX_MMU_SHADOW || (mmu == NX_MMU_LEGACY && !v->dirty_log))
 		return NX_PTE_PREFETCH;
 	return 1;
@@ -151,25 +157,29 @@ static struct nx_1g_model *nx_vm_1g(struct nx_vm *v, int i)
 }
 
 /*
- * 2M and 4K mappings an execute in a 1G mapping leaves: the TDP MMU splits
- * the 1G mapping into 512 2M ones (still not executable) and the executed
- * one into 512 4K ones; the shadow MMU zaps the 1G mapping and maps only
- * the faulting 4K page.  Learnt from the first such split, then held to.
+ * 2M and 4K mappings an execute in a 1G mapping leaves: a TDP MMU that
+ * splits in place (nx_traits.h) splits the 1G mapping into 512 2M ones
+ * (still not executable) and the executed one into 512 4K ones; otherwise
+ * the 1G mapping is zapped and only the faulting page is mapped (with its
+ * prefetched group under the shadow MMU).  Seen at the first such split,
+ * then held to.
  */
 static void nx_vm_learn_split_1g(struct nx_vm *v)
 {
 	int64_t d2m = nx_vm_stat(v->vm, pages_2m) - v->want.pages_2m;
 	int64_t d4k = nx_vm_stat(v->vm, pages_4k) - v->want.pages_4k;
+	bool in_place = nx_kernel_has(NX_TRAIT_SPLIT_IN_PLACE);
+	int64_t w2m = in_place ? NX_REGIONS_PER_1G - 1 : 0;
+	int64_t w4k = in_place ? NX_PTES_PER_2M : nx_vm_fault_pages(v);
 
 	v->split_1g_seen = true;
 	v->split_1g_2m = 0;
 	if (nx_vm_stat(v->vm, nx_lpage_splits) != v->want.nx_lpage_splits + 2)
 		return;	/* nx_vm_expect() reports every counter */
-	TEST_ASSERT((d2m == NX_REGIONS_PER_1G - 1 && d4k == NX_PTES_PER_2M) ||
-		    (d2m == 0 && d4k == nx_vm_fault_pages(v)),
-		    "first NX split of a 1G mapping: expected pages_2m +%d and pages_4k +%d (split in place) or +0 and +%d (zap and fault, %s), got %+ld and %+ld",
-		    NX_REGIONS_PER_1G - 1, NX_PTES_PER_2M,
-		    nx_vm_fault_pages(v), nx_mmu_name(nx_mmu_mode()), d2m, d4k);
+	TEST_ASSERT(d2m == w2m && d4k == w4k,
+		    "first NX split of a 1G mapping (%s): expected pages_2m %+ld and pages_4k %+ld (%s), got %+ld and %+ld",
+		    nx_mmu_name(nx_mmu_mode()), w2m, w4k,
+		    in_place ? "split in place" : "zap and fault", d2m, d4k);
 	v->split_1g_2m = d2m;
 	if (!v->split_4k)
 		v->split_4k = d4k;

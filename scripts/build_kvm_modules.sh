@@ -264,15 +264,18 @@ if [ ! -e "$kroot/.ready" ]; then
 	[ -f "$common/Makefile" ] || die "no $common/Makefile in the headers"
 	grep -q "^include /usr/src/linux-headers-$NX_KVER+$deb-common/Makefile\$" \
 		"$kdir/Makefile" || die "$kdir/Makefile does not include the -common one"
-	sed "s|/usr/src/|$kroot/usr/src/|g" "$kdir/Makefile" >"$kdir/Makefile.new"
-	rm -f "$kdir/Makefile"
-	mv "$kdir/Makefile.new" "$kdir/Makefile"
 	host_tools "$kroot/usr/lib/linux-kbuild-$NX_KVER+$deb"
 	touch "$kroot/.ready"
 	step "headers: linux-headers-$release $NX_DEB_VERSION unpacked"
 else
 	step "headers: linux-headers-$release $NX_DEB_VERSION (cached)"
 fi
+# Each time, from the package's own copy: the paths name this checkout's
+# cache, which may have moved or be reached through another link since.
+sed "s|/usr/src/|$kroot/usr/src/|g" \
+	"$NX_CACHE/pkgs/linux-headers-$release-$NX_DEB_VERSION/usr/src/linux-headers-$release/Makefile" \
+	>"$kdir/Makefile.new"
+mv -f "$kdir/Makefile.new" "$kdir/Makefile"
 exec {lock}>&-
 
 # --- The compiler Debian built the kernel with ----------------------------

@@ -15,6 +15,7 @@
 #   --no-build  install, registration and uninstall only, for a tree the
 #               suite does not compile against yet
 # Prints the wall time of each step.  DEST is removed when all went well.
+# NX_KEEP_KSFT=DIR (--full) keeps kselftest's install there, for a run.
 set -euo pipefail
 # The tree's make is run as a user runs it, from a shell.  Under a parent
 # make (make check) MAKELEVEL is 1 or more, and kselftest's lib.mk then
@@ -156,7 +157,12 @@ check_kselftest_install() {
 		"$ksft/run_kselftest.sh" --list | grep -qx "kvm:$t" ||
 			fail "run_kselftest.sh --list lacks kvm:$t"
 	done
-	rm -rf "$ksft"
+	if [ -n "${NX_KEEP_KSFT:-}" ]; then
+		rm -rf "$NX_KEEP_KSFT"
+		mv "$ksft" "$NX_KEEP_KSFT"
+	else
+		rm -rf "$ksft"
+	fi
 	echo "run_kselftest.sh --list names every test"
 }
 

@@ -9,8 +9,11 @@
 # usage: run_canaries.sh [CANARY...]    (default: every tests/canaries/*.patch)
 #
 # A canary patch starts with a header, then "---", then a unified diff
-# against the pinned Debian source:
+# against the pinned Debian source of its kernel series:
 #   Canary: <what it breaks>
+#   Kernel: 7.3   (optional: the series whose Debian kernel and source it
+#                  is for; default 6.12.  Each series' unpatched build must
+#                  pass the tests of its canaries.)
 #   Run: <test filters for run_nx_tests.sh --test>
 #   Expect-fail: <the full names of the tests that must fail>
 #   May-fail: <tests that catch the bug only in some runs> (optional)
@@ -20,12 +23,14 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-# The tree of the 6.12 build the modules are rebuilt from (make prepared it).
-versions=$("$top/scripts/debian_version.sh" 6.12) || exit 1
+# The trees of the 6.12 and 7.3 builds the modules are rebuilt from (make,
+# and make SERIES=7.3, prepared them).
+versions=$("$top/scripts/debian_version.sh" 6.12 7.3) || exit 1
 eval "$versions"
-ksrc=$top/.cache/linux-$NX_KVER
 out=$top/build/canaries
-src=$out/src
+# Set per series by use_series: the source copy, the kernel to boot.
+src=
+kernel=
 # shellcheck source=tests/tap.sh
 . "$top/tests/tap.sh"
 # shellcheck source=tests/kvm_src.sh
@@ -35,10 +40,23 @@ header() {
 	sed -n "s/^$1: //p;/^---$/q" "$2"
 }
 
-# A tree holding only what build_kvm_modules.sh reads, patched in place
-# and restored, so that every build reuses one incremental build folder.
-make_src() {
+# The canaries of series $1 build from a tree holding only what
+# build_kvm_modules.sh reads, of that series' Debian source, patched in
+# place and restored, so that every build reuses one incremental build
+# folder; their tests boot that series' Debian kernel.
+use_series() {
+	case $1 in
+	6.12) src=$out/src kernel=debian:6.12 ksrc=$top/.cache/linux-$NX_KVER ;;
+	7.3) src=$out/src-7.3 kernel=debian:7.3 ksrc=$top/.cache/linux-$NX_73_KVER ;;
+	*) echo "# unknown canary kernel series $1"; return 1 ;;
+	esac
 	kvm_src_copy "$ksrc" "$src"
+}
+
+series_of() {
+	local s
+	s=$(header Kernel "$1")
+	echo "${s:-6.12}"
 }
 
 build() {
@@ -58,7 +76,8 @@ run() {
 	done
 	rm -rf "$out/results-$name"
 	NX_MODULES_OVERRIDE=$out/modules-$name "$top/run_nx_tests.sh" \
-		--results "$out/results-$name" "${args[@]}" >"$out/run-$name.log" 2>&1
+		--kernel "$kernel" --results "$out/results-$name" "${args[@]}" \
+		>"$out/run-$name.log" 2>&1
 	rc=$?
 	got=$(grep -h '^not ok ' "$out/results-$name"/*/ktap.log 2>/dev/null |
 		cut -d' ' -f4 | sort | tr '\n' ' ')
@@ -91,6 +110,7 @@ failed_for() {
 canary() {
 	local patch=$1 name want may why rc
 	name=$(basename "$patch" .patch)
+	got=
 	read -ra filters <<<"$(header Run "$patch")"
 	want=$(header Expect-fail "$patch" | tr ' ' '\n' | sort | tr '\n' ' ')
 	may=$(header May-fail "$patch")
@@ -109,9 +129,28 @@ canary() {
 	report $? "canary $name fails: $want"
 }
 
+# The unpatched build of series $1 passes every test its canaries break,
+# then each canary (the rest of the arguments) fails as it says.
+run_series() {
+	local series=$1 name=pristine p
+	local -a filters=() f
+	shift
+	[ "$series" = 6.12 ] || name=pristine-$series
+	use_series "$series" || { report 1 "canaries of kernel series $series"; return; }
+	for p in "$@"; do
+		read -ra f <<<"$(header Run "$p")"
+		filters+=("${f[@]}")
+	done
+	build "$name" && run "$name" "${filters[@]}"
+	report $? "pristine kvm modules ($kernel) pass the canaries' tests"
+	for p in "$@"; do
+		canary "$p"
+	done
+}
+
 main() {
-	local -a patches=() filters=()
-	local p
+	local -a patches=() these=()
+	local p series
 	if [ $# -gt 0 ]; then
 		for p in "$@"; do
 			patches+=("$top/tests/canaries/$p.patch")
@@ -120,16 +159,12 @@ main() {
 		patches=("$top"/tests/canaries/*.patch)
 	fi
 	mkdir -p "$out"
-	make_src
-	for p in "${patches[@]}"; do
-		read -ra f <<<"$(header Run "$p")"
-		filters+=("${f[@]}")
-	done
-	# The unpatched build passes every test the canaries break.
-	build pristine && run pristine "${filters[@]}"
-	report $? "pristine kvm modules pass the canaries' tests"
-	for p in "${patches[@]}"; do
-		canary "$p"
+	for series in 6.12 7.3; do
+		these=()
+		for p in "${patches[@]}"; do
+			[ "$(series_of "$p")" = "$series" ] && these+=("$p")
+		done
+		[ ${#these[@]} = 0 ] || run_series "$series" "${these[@]}"
 	done
 	echo "1..$n"
 	[ $failed = 0 ]

@@ -12,7 +12,6 @@
  * the output names which one it showed.  When dirty logging is turned off
  * KVM zaps the 4K mappings, and the regions can be mapped huge again.
  */
-#include <sys/utsname.h>
 
 #include "nx_compat.h"
 #include "nx_harness.h"
@@ -28,14 +27,6 @@
 #define RECOVERY_DEADLINE_MS	10000
 #define ZAP_DEADLINE_MS		10000
 
-static const char *kernel_release(void)
-{
-	static struct utsname u;
-
-	uname(&u);
-	return u.release;
-}
-
 /* The upstream change that unaccounts instead of zapping came in 6.2. */
 static bool kernel_zaps_dirty_logged(void)
 {
@@ -50,7 +41,7 @@ static void check_unaccounted(struct nx_vm *v)
 	after = nx_vm_stat(v->vm, pages_4k);
 	TEST_ASSERT(after == before,
 		    "kernel %s: recovery in a dirty-logged memslot changed pages_4k %ld -> %ld; expected the split pages unaccounted but left mapped (6.2+)",
-		    kernel_release(), before, after);
+		    nx_kernel_release(), before, after);
 	nx_vm_unaccounted(v, v->want.nx_lpage_splits);
 }
 
@@ -73,14 +64,14 @@ static void check_zapped(struct nx_vm *v)
 	int64_t after;
 
 	printf("kernel %s: recovery zaps split pages in dirty-logged slots (pre-6.2 behaviour; 6.2+ unaccounts them and leaves them mapped)\n",
-	       kernel_release());
+	       nx_kernel_release());
 	nx_vm_recovered(v, v->want.nx_lpage_splits);
 	w.want = v->want.pages_4k;
 	nx_poll_until(pages_4k_reached, &w, ZAP_DEADLINE_MS, 500, NULL);
 	after = nx_vm_stat(v->vm, pages_4k);
 	TEST_ASSERT(after == w.want,
 		    "kernel %s (before 6.2): recovery in a dirty-logged memslot left pages_4k %ld -> %ld within %d ms; expected the split pages zapped (pages_4k %ld)%s",
-		    kernel_release(), before, after, ZAP_DEADLINE_MS, w.want,
+		    nx_kernel_release(), before, after, ZAP_DEADLINE_MS, w.want,
 		    after == before ? ": unaccounted as in 6.2+, was that change backported?" : "");
 }
 

@@ -85,7 +85,7 @@ static void run_oldest_is_1g_table(const struct nx_case *c)
 	int64_t from;
 
 	if (!nx_tdp_mmu_on())
-		nx_skip("checked on the TDP MMU only (mmu=%s): the shadow MMU unlinks, not zaps, the child tables of a zapped table",
+		nx_skip("checked on the TDP MMU only (%s): the shadow MMU unlinks, not zaps, the child tables of a zapped table",
 			nx_mmu_name(nx_mmu_mode()));
 	split_1g(&v);
 	from = v.want.nx_lpage_splits;

@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The suite as a lab runs it from a kernel tree: installed into a copy of
+# TREE and built there by the tree's own make (tests/install_tree_check.sh
+# --full: every KVM selftest), installed with kselftest's install, then run
+# by the tree's run_kselftest.sh in a VM booting Debian's kernel SPEC as a
+# lab host (scripts/vm/hostroot-init, tests/kselftest_in_vm.sh).  Prints
+# run_kselftest.sh's KTAP and exits 0 when every one of the suite's tests
+# passed or skipped.  Not part of make check (a full KVM selftests build
+# and a run of every test take about 20 minutes here).
+#
+# usage: kselftest_vm_check.sh TREE SPEC OUT   (SPEC: as --kernel debian:SPEC)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=run_nx_tests.sh
+. "$top/run_nx_tests.sh"
+[ $# = 3 ] || { echo "usage: kselftest_vm_check.sh TREE SPEC OUT" >&2; exit 2; }
+tree=$1
+spec=$2
+mkdir -p "$3" && out=$(cd "$3" && pwd) || exit 1
+
+die() {
+	echo "kselftest_vm_check: $*" >&2
+	exit 1
+}
+
+NX_KEEP_KSFT=$out/ksft "$top/tests/install_tree_check.sh" --full "$tree" \
+	"$out/tree" >"$out/install.log" 2>&1 ||
+	{ tail -n 20 "$out/install.log"; die "the tree's build failed ($out/install.log)"; }
+grep '^time ' "$out/install.log"
+kernel=$("$top/scripts/debian_kernel.sh" "$spec") || die "no Debian kernel $spec"
+eval "$kernel"
+nx_vm_accel "$NX_KERNEL" >&2 || die "$NX_ACCEL_WHY"
+nx_build_hostroot_initramfs "$out/initramfs.cpio" "$out" \
+	"tests/kselftest_in_vm.sh $(printf %q "$out/ksft")" ||
+	die "could not build the initramfs"
+nx_vm_hostroot_args "$out"
+# One result line per test binary of the suite.
+nx_vm_boot_all "$(find "$top/x86_64" -name '*_test.c' | wc -l)" "$out" >&2
+rc=$?
+rm -f "$out/initramfs.cpio"
+tr -d '\r' <"$out/results.raw"
+[ $rc = 0 ] || die "the VM died or hung (see $out/console.log)"
+! grep -q '^not ok [0-9]* selftests: kvm: nx_' "$out/results.raw"
