@@ -99,9 +99,10 @@ tests: $(KSRC_DEP)
 # Host-side tools (no KVM, no framework).
 tools: $(BUILD)/nx_summary
 
-$(BUILD)/nx_summary: tools/nx_summary.c lib/nx_results.c include/nx_results.h
+NX_SUMMARY_SRCS := tools/nx_summary.c tools/nx_query.c lib/nx_results.c
+$(BUILD)/nx_summary: $(NX_SUMMARY_SRCS) tools/nx_query.h include/nx_results.h
 	@mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) tools/nx_summary.c lib/nx_results.c -o $@
+	$(HOSTCC) $(HOST_CFLAGS) -Itools $(NX_SUMMARY_SRCS) -o $@
 
 # Unit tests of the lib/ code that needs no KVM, on the kernel's kselftest
 # harness.  tools/include has the linux/compiler.h that nx_harness.h uses.

@@ -519,14 +519,14 @@ infra_failure() {
 	return 125
 }
 
-# "NAME MS" of each case in the newest summary.json under NX_RESULTS:
-# how long the cases took last time (none on a first run).
+# "NAME MS" of each case of the newest run under NX_RESULTS (its newest
+# ktap.log): how long the cases took last time (none on a first run).
 last_durations() {
 	local f
-	f=$(find "$NX_RESULTS" -name summary.json -printf '%T@ %p\n' 2>/dev/null |
+	f=$(find "$NX_RESULTS" -name ktap.log -printf '%T@ %p\n' 2>/dev/null |
 		sort -n | tail -n 1 | cut -d' ' -f2-)
 	[ -n "$f" ] || return 0
-	sed -n 's/^ *{"name": "\([^"]*\)", "status": "[a-z]*", "duration_ms": \([0-9][0-9]*\).*/\1 \2/p' "$f"
+	"$NX_BUILD/nx_summary" --ktap "$f" --durations 2>/dev/null
 }
 
 # Split CATALOGUE (DIR/cases.txt) over the run's VMs (--jobs, never more
@@ -644,7 +644,7 @@ merge_streams() {
 # After a sharded run: which VM's console log to read for each failure.
 name_vm_consoles() {
 	local ktap=$1 dir=$2 name vdir
-	grep -a '^not ok ' "$ktap" | cut -d' ' -f4 | while read -r name; do
+	"$NX_BUILD/nx_summary" --ktap "$ktap" --failed | while read -r name; do
 		for vdir in "$dir"/vm-*; do
 			grep -q " $name\$" "$vdir/cases.txt" &&
 				echo "nx: $name ran in $vdir: see its console.log"
@@ -755,7 +755,7 @@ run_vm() {
 	done
 	if [ -n "$top" ]; then
 		{
-			"$NX_TOP/scripts/matrix_table.sh" "${NX_CELLS[@]}"
+			"$NX_BUILD/nx_summary" --table "${NX_CELLS[@]}"
 			echo "matrix wall time: $(nx_seconds_between "$t0" "$(date +%s%N)") s" \
 				"(${#specs[@]} kernels, ${#NX_CELLS[@]} cells, $NX_JOBS VMs at once)"
 		} >"$top/matrix.txt"

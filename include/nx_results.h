@@ -49,6 +49,22 @@ bool nx_parse_metric_line(const char *line, struct nx_metric_val *m);
  */
 bool nx_parse_result_line(const char *line, struct nx_test_result *r);
 
+/* The results of one or more KTAP documents, in the order read. */
+struct nx_results {
+	struct nx_test_result *tests;
+	int nr_tests, cap;
+	int planned;		/* the first top-level "1..N"; -1: none */
+};
+
+#define NX_RESULTS_INIT	{ .planned = -1 }
+
+/*
+ * Append the results of the KTAP document at @path to @res: each
+ * top-level result line with the metrics and duration of the diagnostics
+ * before it.  False if the file cannot be read (errno says why).
+ */
+bool nx_results_read(const char *path, struct nx_results *res);
+
 /* Write @s as a JSON string literal, escaped. */
 void nx_json_string(FILE *f, const char *s);
 

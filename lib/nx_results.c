@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Metric lines and KTAP result parsing; see include/nx_results.h. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,4 +104,63 @@ void nx_json_string(FILE *f, const char *s)
 			fputc(c, f);
 	}
 	fputc('"', f);
+}
+
+static bool nx_results_add(struct nx_results *res,
+			   const struct nx_test_result *t)
+{
+	struct nx_test_result *grown;
+
+	if (res->nr_tests == res->cap) {
+		res->cap = res->cap ? 2 * res->cap : 64;
+		grown = realloc(res->tests, res->cap * sizeof(*t));
+		if (!grown)
+			return false;
+		res->tests = grown;
+	}
+	res->tests[res->nr_tests++] = *t;
+	return true;
+}
+
+/* A "#" line: the pending result's duration or one of its metrics. */
+static void nx_results_diag(const char *line, struct nx_test_result *r)
+{
+	const char *d = strstr(line, NX_DURATION_TAG);
+	struct nx_metric_val m;
+
+	if (d)
+		r->duration_ms = atol(d + strlen(NX_DURATION_TAG));
+	else if (nx_parse_metric_line(line, &m) &&
+		 r->nr_metrics < NX_MAX_METRICS)
+		r->metrics[r->nr_metrics++] = m;
+}
+
+bool nx_results_read(const char *path, struct nx_results *res)
+{
+	static struct nx_test_result pending;
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	bool ok = true;
+
+	if (!f)
+		return false;
+	memset(&pending, 0, sizeof(pending));
+	pending.duration_ms = -1;
+	while (ok && fgets(line, sizeof(line), f)) {
+		if (line[0] == '#') {
+			nx_results_diag(line, &pending);
+			continue;
+		}
+		if (!strncmp(line, "1..", 3) && res->planned < 0)
+			res->planned = atoi(line + 3);
+		if (!nx_parse_result_line(line, &pending))
+			continue;
+		ok = nx_results_add(res, &pending);
+		memset(&pending, 0, sizeof(pending));
+		pending.duration_ms = -1;
+	}
+	fclose(f);
+	if (!ok)
+		errno = ENOMEM;
+	return ok;
 }

@@ -26,6 +26,8 @@ set -uo pipefail
 NX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NX_CACHE=${NX_CACHE:-$NX_TOP/.cache}
 NX_RUNNER=${NX_RUNNER:-$NX_TOP/run_nx_tests.sh}
+# The results reader (make tools builds it).
+NX_SUMMARY=${NX_SUMMARY:-$NX_TOP/build/nx_summary}
 NX_DEBIAN_KERNEL=${NX_DEBIAN_KERNEL:-$NX_TOP/scripts/debian_kernel.sh}
 NX_BISECT_FRAGMENT=${NX_BISECT_FRAGMENT:-$NX_TOP/configs/nx-bisect.config}
 NX_BISECT_JOBS=${NX_BISECT_JOBS:-2}
@@ -37,6 +39,7 @@ NX_BISECT_TREE=
 NX_BISECT_GOOD=
 NX_BISECT_BAD=
 NX_BISECT_RUNS=1
+NX_BISECT_RESULTS=
 NX_PASS=()
 
 bisect_log() {
@@ -88,9 +91,14 @@ bisect_parse_args() {
 			NX_BISECT_RUNS=$2
 			shift
 			;;
-		--test | --results | --sabotage)
+		--test | --sabotage)
 			bisect_need_value "$@"
 			NX_PASS+=("$1" "$2")
+			shift
+			;;
+		--results)
+			bisect_need_value "$@"
+			NX_BISECT_RESULTS=$2
 			shift
 			;;
 		-h | --help) exec "$NX_RUNNER" --help ;;
@@ -179,22 +187,23 @@ bisect_build() {
 
 # One run of the tests on the kernel chosen by "$@" (runner options):
 # the runner's exit code (0 pass, 1 fail, 4 all skipped, 125 no boot).
-# Sets NX_BISECT_SIG to the run's failures: "not ok" lines of its
-# ktap.log, numbers masked (addresses and counts vary, the reason not).
+# Its results go to a folder of their own (under --results, kept; else
+# removed after), which nx_summary reads: sets NX_BISECT_SIG to the run's
+# failures with their reasons, numbers masked (addresses and counts vary,
+# the reason not).
 bisect_run_once() {
-	local log dir rc
-	log=$(mktemp) || return 125
-	NX_NO_BUILD=${NX_BISECT_NO_BUILD:-${NX_NO_BUILD:-0}} \
-		"$NX_RUNNER" "$@" ${NX_PASS[@]+"${NX_PASS[@]}"} 2>&1 |
-		tee "$log" >&2
-	rc=${PIPESTATUS[0]}
-	dir=$(sed -n 's/^nx: results in //p' "$log" | tail -n 1)
-	NX_BISECT_SIG=
-	if [ -n "$dir" ] && [ -f "$dir/ktap.log" ]; then
-		NX_BISECT_SIG=$(sed -n 's/^not ok [0-9]* //p' "$dir/ktap.log" |
-			sed 's/[0-9][0-9a-fx]*/N/g' | sort)
+	local dir rc
+	if [ -n "${NX_BISECT_RESULTS:-}" ]; then
+		mkdir -p "$NX_BISECT_RESULTS" &&
+			dir=$(mktemp -d "$NX_BISECT_RESULTS/step.XXXXXX") || return 125
+	else
+		dir=$(mktemp -d "${TMPDIR:-/tmp}/nx-bisect.XXXXXX") || return 125
 	fi
-	rm -f "$log"
+	NX_NO_BUILD=${NX_BISECT_NO_BUILD:-${NX_NO_BUILD:-0}} \
+		"$NX_RUNNER" "$@" ${NX_PASS[@]+"${NX_PASS[@]}"} --results "$dir" >&2
+	rc=$?
+	NX_BISECT_SIG=$("$NX_SUMMARY" --results "$dir" --signature 2>/dev/null)
+	[ -n "${NX_BISECT_RESULTS:-}" ] || rm -rf "$dir"
 	return "$rc"
 }
 

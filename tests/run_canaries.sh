@@ -79,8 +79,8 @@ run() {
 		--kernel "$kernel" --results "$out/results-$name" "${args[@]}" \
 		>"$out/run-$name.log" 2>&1
 	rc=$?
-	got=$(grep -h '^not ok ' "$out/results-$name"/*/ktap.log 2>/dev/null |
-		cut -d' ' -f4 | sort | tr '\n' ' ')
+	got=$("$top/build/nx_summary" --results "$out/results-$name" --failed |
+		sort | tr '\n' ' ')
 	sed -n 's/^  FAILED  /# /p' "$out/run-$name.log"
 	return $rc
 }
@@ -99,8 +99,8 @@ without() {
 failed_for() {
 	local t ok=0
 	for t in $2; do
-		grep -hqF -- "$3" <(grep -h "^not ok [0-9]* $t # " \
-			"$out/results-$1"/*/ktap.log 2>/dev/null) && continue
+		"$top/build/nx_summary" --results "$out/results-$1" --reason "$t" |
+			grep -qF -- "$3" && continue
 		echo "# $1: $t did not fail for: $3"
 		ok=1
 	done

@@ -96,7 +96,7 @@ fails_exactly() {
 	rm -rf "$dir"
 	NX_NO_BUILD=1 ./run_nx_tests.sh --results "$dir" "$@"
 	[ $? = 1 ] || { echo "expected exit 1"; return 1; }
-	got=$(grep -h '^not ok ' "$dir"/*/ktap.log | cut -d' ' -f4 | sort | tr '\n' ' ')
+	got=$(build/nx_summary --results "$dir" --failed | sort | tr '\n' ' ')
 	echo "failed: $got"
 	[ "$got" = "$want" ] || { echo "expected to fail: $want"; return 1; }
 }
@@ -227,7 +227,7 @@ fixed_73() {
 	NX_NO_BUILD=1 ./run_nx_tests.sh --results "$dir" --kernel debian:7.3 \
 		--kvm-src "$src" --test 'nx_recovery_ratio.*' || return 1
 	for t in ratio_2 ratio_3 ratio_4; do
-		grep -q "^ok [0-9]* nx_recovery_ratio.hugetlb_2m.$t\$" "$dir"/*/ktap.log ||
+		[ "$(build/nx_summary --results "$dir" --status "nx_recovery_ratio.hugetlb_2m.$t")" = pass ] ||
 			{ echo "$t did not pass"; return 1; }
 	done
 }

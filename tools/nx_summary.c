@@ -1,28 +1,46 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * nx_summary: turn a run's ktap.log into summary.json and a short human
- * summary naming every failed or skipped test.
+ * nx_summary: the one reader of the suite's results.  It turns a run's
+ * ktap.log into summary.json and a short human summary naming every failed
+ * or skipped test, and answers what the scripts need to know of results,
+ * so that none of them parses KTAP (or output meant for people) itself.
  *
  * usage: nx_summary --ktap FILE --out FILE [--params FILE]
  *                   [--meta KEY=VALUE]... [--run-metric KEY=VALUE]...
  *        nx_summary --infrastructure REASON --out FILE [--meta ...]...
+ *        nx_summary (--results DIR | --ktap FILE) QUERY
+ *        nx_summary --table LABEL=CELL_DIR...
  *
  * --params names a file of "name=value" lines (the KVM module parameters in
  * force).  The run's "status" (passed, failed, skipped) goes into the "run"
  * object; --infrastructure writes the summary of a run that failed before
  * any test (no boot, QEMU abort), status "infrastructure" with its reason,
  * so that a lab dashboard sees why there are no results.
+ *
+ * A QUERY reads the ktap.log files under DIR (a run's folder, a matrix
+ * run's, several runs'), in path order:
+ *   --failed         each failed test's name, a line each
+ *   --status NAME    pass, fail or skip (NAME's last result); exit 1 if none
+ *   --reason NAME    the reason of NAME's last result; exit 1 if none
+ *   --signature      "NAME # REASON" of each failure, numbers masked as N,
+ *                    sorted: what a rerun must reproduce (scripts/bisect.sh)
+ *   --durations      "NAME MS" of each test that reported its wall time
+ *   --verdict        passed, failed or skipped, with that exit status
+ * --table prints a matrix run's table: one row per test, one column per
+ * cell (PASS, FAIL, SKIP, or "-": the cell did not run it), then a line per
+ * cell with its counts and wall time (CELL_DIR/cell.txt "run_s=N").
+ *
  * Exit: 0 all passed (skips allowed), 1 a test failed or the log has no
  * result at all, 4 everything skipped, 125 --infrastructure, 2 usage.
+ * --table: 0 every cell ran and none failed, else 1.
  */
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nx_results.h"
+#include "nx_query.h"
 
-#define MAX_TESTS	512
 #define MAX_KV		32
 
 struct kv {
@@ -31,14 +49,12 @@ struct kv {
 };
 
 struct run {
-	struct nx_test_result tests[MAX_TESTS];
-	int nr_tests;
-	int planned;		/* the top-level "1..N"; -1: none */
+	struct nx_results r;
 	struct kv meta[MAX_KV], params[MAX_KV], run_metrics[MAX_KV];
 	int nr_meta, nr_params, nr_run_metrics;
 };
 
-static struct run run = { .planned = -1 };
+static struct run run = { .r = NX_RESULTS_INIT };
 
 static bool parse_kv(const char *s, struct kv *kv)
 {
@@ -78,44 +94,7 @@ static void read_params(const char *path)
 	fclose(f);
 }
 
-/* Diagnostics before a result line belong to that result. */
-static void read_ktap(const char *path)
-{
-	struct nx_test_result pending = { .duration_ms = -1 };
-	FILE *f = fopen(path, "r");
-	char line[4096];
-	const char *d;
-
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	while (fgets(line, sizeof(line), f)) {
-		struct nx_test_result *r = &pending;
-
-		if (line[0] == '#') {
-			struct nx_metric_val m;
-
-			d = strstr(line, NX_DURATION_TAG);
-			if (d)
-				r->duration_ms = atol(d + strlen(NX_DURATION_TAG));
-			else if (nx_parse_metric_line(line, &m) &&
-				 r->nr_metrics < NX_MAX_METRICS)
-				r->metrics[r->nr_metrics++] = m;
-			continue;
-		}
-		if (!strncmp(line, "1..", 3) && run.planned < 0)
-			run.planned = atoi(line + 3);
-		if (!nx_parse_result_line(line, r) || run.nr_tests == MAX_TESTS)
-			continue;
-		run.tests[run.nr_tests++] = *r;
-		memset(&pending, 0, sizeof(pending));
-		pending.duration_ms = -1;
-	}
-	fclose(f);
-}
-
-static const char *status_name(enum nx_status s)
+const char *nx_status_name(enum nx_status s)
 {
 	return s == NX_PASS ? "pass" : s == NX_SKIP ? "skip" : "fail";
 }
@@ -152,7 +131,7 @@ static void write_test(FILE *f, const struct nx_test_result *t)
 
 	fputs("    {\"name\": ", f);
 	nx_json_string(f, t->name);
-	fprintf(f, ", \"status\": \"%s\", \"duration_ms\": ", status_name(t->status));
+	fprintf(f, ", \"status\": \"%s\", \"duration_ms\": ", nx_status_name(t->status));
 	if (t->duration_ms < 0)
 		fputs("null", f);
 	else
@@ -188,9 +167,9 @@ static void write_json(const char *path)
 	fputs(",\n  \"run_metrics\": ", f);
 	write_kv_object(f, run.run_metrics, run.nr_run_metrics, true);
 	fputs(",\n  \"tests\": [\n", f);
-	for (i = 0; i < run.nr_tests; i++) {
-		write_test(f, &run.tests[i]);
-		fputs(i + 1 < run.nr_tests ? ",\n" : "\n", f);
+	for (i = 0; i < run.r.nr_tests; i++) {
+		write_test(f, &run.r.tests[i]);
+		fputs(i + 1 < run.r.nr_tests ? ",\n" : "\n", f);
 	}
 	fputs("  ]\n}\n", f);
 	if (fclose(f)) {
@@ -199,36 +178,43 @@ static void write_json(const char *path)
 	}
 }
 
-/* Exit status of the run: 0 passed, 1 failed or incomplete, 4 all skipped. */
-static int run_verdict(void)
+void nx_count_status(const struct nx_results *res, int count[3])
 {
-	int i, count[3] = { 0 };
+	int i;
 
-	for (i = 0; i < run.nr_tests; i++)
-		count[run.tests[i].status]++;
-	if (count[NX_FAIL] || !run.nr_tests || run.planned > run.nr_tests)
+	count[NX_PASS] = count[NX_FAIL] = count[NX_SKIP] = 0;
+	for (i = 0; i < res->nr_tests; i++)
+		count[res->tests[i].status]++;
+}
+
+/* Exit status of the run: 0 passed, 1 failed or incomplete, 4 all skipped. */
+int nx_run_verdict(const struct nx_results *res)
+{
+	int count[3];
+
+	nx_count_status(res, count);
+	if (count[NX_FAIL] || !res->nr_tests || res->planned > res->nr_tests)
 		return 1;
-	return count[NX_SKIP] == run.nr_tests ? 4 : 0;
+	return count[NX_SKIP] == res->nr_tests ? 4 : 0;
 }
 
 static void print_summary(void)
 {
-	int i, count[3] = { 0 };
+	int i, count[3];
 
-	for (i = 0; i < run.nr_tests; i++)
-		count[run.tests[i].status]++;
-	for (i = 0; i < run.nr_tests; i++) {
-		const struct nx_test_result *t = &run.tests[i];
+	nx_count_status(&run.r, count);
+	for (i = 0; i < run.r.nr_tests; i++) {
+		const struct nx_test_result *t = &run.r.tests[i];
 
 		if (t->status != NX_PASS)
 			printf("  %s %s: %s\n", t->status == NX_FAIL ?
 			       "FAILED " : "SKIPPED", t->name, t->reason);
 	}
-	printf("%d tests: %d passed, %d failed, %d skipped\n", run.nr_tests,
+	printf("%d tests: %d passed, %d failed, %d skipped\n", run.r.nr_tests,
 	       count[NX_PASS], count[NX_FAIL], count[NX_SKIP]);
-	if (run.planned > run.nr_tests)
+	if (run.r.planned > run.r.nr_tests)
 		printf("  MISSING %d of the %d planned tests reported no result\n",
-		       run.planned - run.nr_tests, run.planned);
+		       run.r.planned - run.r.nr_tests, run.r.planned);
 }
 
 /* "status" (and "reason") lead the run object, before the caller's meta. */
@@ -247,7 +233,7 @@ static void set_status(const char *status, const char *reason)
 	}
 }
 
-static const char *verdict_name(int verdict)
+const char *nx_verdict_name(int verdict)
 {
 	return verdict == 0 ? "passed" : verdict == 4 ? "skipped" : "failed";
 }
@@ -255,9 +241,50 @@ static const char *verdict_name(int verdict)
 static void bad_usage(void)
 {
 	fputs("usage: nx_summary --ktap FILE --out FILE [--params FILE] [--meta K=V]... [--run-metric K=V]...\n"
-	      "       nx_summary --infrastructure REASON --out FILE [--meta K=V]...\n",
+	      "       nx_summary --infrastructure REASON --out FILE [--meta K=V]...\n"
+	      "       nx_summary (--results DIR | --ktap FILE) (--failed | --status NAME | --reason NAME |\n"
+	      "                  --signature | --durations | --verdict)\n"
+	      "       nx_summary --table LABEL=CELL_DIR...\n",
 	      stderr);
 	exit(2);
+}
+
+static int write_summary(const char *ktap, const char *out)
+{
+	int verdict;
+
+	if (!nx_results_read(ktap, &run.r)) {
+		perror(ktap);
+		exit(2);
+	}
+	verdict = nx_run_verdict(&run.r);
+	set_status(nx_verdict_name(verdict), NULL);
+	write_json(out);
+	print_summary();
+	return verdict;
+}
+
+static int answer(enum nx_query q, const char *name, const char *ktap,
+		  const char *dir)
+{
+	if (dir && !nx_read_results_dir(dir, &run.r)) {
+		fprintf(stderr, "nx_summary: no ktap.log under %s\n", dir);
+		return q == NX_Q_VERDICT ? 1 : 0;
+	}
+	if (ktap && !nx_results_read(ktap, &run.r)) {
+		perror(ktap);
+		exit(2);
+	}
+	return nx_query(q, name, &run.r);
+}
+
+static void set_query(enum nx_query *q, enum nx_query to, const char **name)
+{
+	if (*q != NX_Q_NONE)
+		bad_usage();
+	*q = to;
+	if (to == NX_Q_STATUS || to == NX_Q_REASON)
+		*name = optarg;
 }
 
 int main(int argc, char **argv)
@@ -269,10 +296,21 @@ int main(int argc, char **argv)
 		{ "meta", required_argument, NULL, 'm' },
 		{ "run-metric", required_argument, NULL, 'r' },
 		{ "infrastructure", required_argument, NULL, 'i' },
+		{ "results", required_argument, NULL, 'R' },
+		{ "failed", no_argument, NULL, NX_Q_FAILED },
+		{ "status", required_argument, NULL, NX_Q_STATUS },
+		{ "reason", required_argument, NULL, NX_Q_REASON },
+		{ "signature", no_argument, NULL, NX_Q_SIGNATURE },
+		{ "durations", no_argument, NULL, NX_Q_DURATIONS },
+		{ "verdict", no_argument, NULL, NX_Q_VERDICT },
+		{ "table", no_argument, NULL, 't' },
 		{ 0 }
 	};
-	const char *ktap = NULL, *out = NULL, *infra = NULL;
-	int opt, verdict;
+	const char *ktap = NULL, *out = NULL, *infra = NULL, *dir = NULL;
+	const char *name = NULL;
+	enum nx_query q = NX_Q_NONE;
+	bool table = false;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -295,11 +333,29 @@ int main(int argc, char **argv)
 		case 'i':
 			infra = optarg;
 			break;
+		case 'R':
+			dir = optarg;
+			break;
+		case 't':
+			table = true;
+			break;
+		case NX_Q_FAILED ... NX_Q_VERDICT:
+			set_query(&q, opt, &name);
+			break;
 		default:
 			return 2;
 		}
 	}
-	if (!out || !ktap == !infra || run.nr_meta > MAX_KV - 2)
+	if (table)
+		return q || ktap || dir || out || infra ? 2 :
+		       nx_table(argc - optind, argv + optind);
+	if (q != NX_Q_NONE) {
+		if (out || infra || !ktap == !dir || optind < argc)
+			bad_usage();
+		return answer(q, name, ktap, dir);
+	}
+	if (!out || !ktap == !infra || dir || run.nr_meta > MAX_KV - 2 ||
+	    optind < argc)
 		bad_usage();
 	if (infra) {
 		set_status("infrastructure", infra);
@@ -307,10 +363,5 @@ int main(int argc, char **argv)
 		printf("run failed before any test: %s\n", infra);
 		return 125;
 	}
-	read_ktap(ktap);
-	verdict = run_verdict();
-	set_status(verdict_name(verdict), NULL);
-	write_json(out);
-	print_summary();
-	return verdict;
+	return write_summary(ktap, out);
 }

@@ -127,8 +127,9 @@ runs_made() {
 		NX_BISECT_TREE=$1 bisect_git_step' _ "$FAKE/linux"
 	assert_status 0
 	out=$(find "$FAKE/cache/bisect" -mindepth 1 -maxdepth 1 -name 'linux-*')
-	assert_eq "$(cat "$FAKE/runs")" \
-		"--kernel $out/arch/x86/boot/bzImage --modules $out/nx-modules --test a*"
+	# The results go to a folder of the step's own (nx_summary reads it).
+	assert_eq "$(sed 's/ --results [^ ]*nx-bisect\.[^ ]*$/ --results DIR/' "$FAKE/runs")" \
+		"--kernel $out/arch/x86/boot/bzImage --modules $out/nx-modules --test a* --results DIR"
 }
 
 @test "bisect: verdicts: pass good, confirmed failure bad, else skip" {
@@ -157,16 +158,20 @@ runs_made() {
 	assert_status 128
 }
 
-# A fake runner that fails every run; run N's ktap.log holds line N of
-# $FAKE/reasons.
+# A fake runner that fails every run; run N's ktap.log, in a run folder
+# under its --results DIR, holds line N of $FAKE/reasons.
 reason_runner() {
+	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
 	cat >"$FAKE/runner" <<-'EOF'
 		#!/bin/bash
+		while [ $# -gt 0 ]; do
+			[ "$1" = --results ] && dir=$2
+			shift
+		done
 		echo x >>"$FAKE/runs"
 		n=$(wc -l <"$FAKE/runs")
-		mkdir -p "$FAKE/r$n"
-		sed -n "${n}p" "$FAKE/reasons" >"$FAKE/r$n/ktap.log"
-		echo "nx: results in $FAKE/r$n"
+		mkdir -p "$dir/run-$n"
+		sed -n "${n}p" "$FAKE/reasons" >"$dir/run-$n/ktap.log"
 		exit 1
 	EOF
 	chmod +x "$FAKE/runner"
@@ -179,7 +184,7 @@ reason_runner() {
 	NX_RUNNER=$FAKE/runner capture bash -c \
 		'. "$NX_TOP/scripts/bisect.sh"; bisect_verdict --kernel K'
 	assert_status 1
-	rm -rf "$FAKE/runs" "$FAKE"/r[0-9]
+	rm -f "$FAKE/runs"
 	printf '%s\n' "not ok 1 a.b # after recovery: got 4112" \
 		"not ok 1 a.b # KVM_GET_TSC_KHZ did not provide a valid TSC" \
 		>"$FAKE/reasons"
@@ -198,7 +203,7 @@ reason_runner() {
 		'. "$NX_TOP/scripts/bisect.sh"; bisect_verdict --kernel K'
 	assert_status 1
 	assert_eq "$(runs_made)" 3 "runs"
-	rm -rf "$FAKE/runs" "$FAKE"/r[0-9]
+	rm -f "$FAKE/runs"
 	printf '%s\n' "$tsc" "$tsc" "$tsc" >"$FAKE/reasons"
 	NX_RUNNER=$FAKE/runner capture bash -c \
 		'. "$NX_TOP/scripts/bisect.sh"; bisect_verdict --kernel K'
@@ -296,9 +301,10 @@ reason_runner() {
 		--bisect-debian 6.12.100 6.12.102 --test 'x*'
 	assert_status 0
 	assert_eq "$output" 6.12.102
-	assert_eq "$(cat "$FAKE/runs")" "--kernel debian:6.12.102 --test x*
---kernel debian:6.12.102 --test x*
---kernel debian:6.12.101 --test x*" "runs"
+	assert_eq "$(sed 's/ --results [^ ]*nx-bisect\.[^ ]*$/ --results DIR/' "$FAKE/runs")" \
+		"--kernel debian:6.12.102 --test x* --results DIR
+--kernel debian:6.12.102 --test x* --results DIR
+--kernel debian:6.12.101 --test x* --results DIR" "runs"
 }
 
 # A fake kernel tree whose kconfig steps are shell: tinyconfig writes one

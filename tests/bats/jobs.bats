@@ -42,17 +42,20 @@ $D/vm-2"
 @test "shard_cases: longest first to the least loaded VM, by the last run's durations" {
 	local r=$BATS_TEST_TMPDIR/results/20260101T000000Z-x
 	mkdir -p "$r"
-	cat >"$r/summary.json" <<-'EOF'
-		{
-		  "run": {"status": "passed"},
-		  "tests": [
-		    {"name": "x.one", "status": "pass", "duration_ms": 9000, "reason": ""},
-		    {"name": "x.two", "status": "pass", "duration_ms": 4000, "reason": ""},
-		    {"name": "y.one", "status": "fail", "duration_ms": 5000, "reason": "x"},
-		    {"name": "y.two", "status": "pass", "duration_ms": 1000, "reason": ""},
-		    {"name": "z.one", "status": "skip", "duration_ms": 500, "reason": "y"}
-		  ]
-		}
+	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
+	cat >"$r/ktap.log" <<-'EOF'
+		TAP version 13
+		1..5
+		# nx_duration_ms: 9000
+		ok 1 x.one
+		# nx_duration_ms: 4000
+		ok 2 x.two
+		# nx_duration_ms: 5000
+		not ok 3 y.one # x
+		# nx_duration_ms: 1000
+		ok 4 y.two
+		# nx_duration_ms: 500
+		ok 5 z.one # SKIP y
 	EOF
 	sourced 'NX_RESULTS=$BATS_TEST_TMPDIR/results NX_JOBS=2 shard_cases "$D/cases.txt" "$D" >/dev/null
 		cut -d" " -f2 "$D/vm-1/cases.txt" | tr "\n" " "; echo

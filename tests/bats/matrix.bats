@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The matrix: scripts/debian_kernel.sh SPEC resolution over a fake
-# apt-cache and fetcher, the table of scripts/matrix_table.sh, the --kernel
+# apt-cache and fetcher, the table of nx_summary --table, the --kernel
 # debian: / --mmu / --matrix arguments, splitting a VM's results stream
 # into cells, and run_cases.sh's skip-all and perf wrapping.  No network,
 # no VM.
@@ -262,12 +262,13 @@ cell() {
 		"$@" >"$dir/ktap.log"
 }
 
-@test "matrix_table: tests by cells, '-' for a test a cell did not run" {
+@test "nx_summary --table: tests by cells, '-' for a test a cell did not run" {
+	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
 	cell a "1..3" "ok 1 t.one" "not ok 2 t.two # exit 1: boom" \
 		"ok 3 t.three # SKIP mmu=shadow: no TDP MMU"
 	echo run_s=61 >"$BATS_TEST_TMPDIR/a/cell.txt"
 	cell b "1..2" "ok 1 t.one" "ok 2 t.four"
-	capture "$NX_TOP/scripts/matrix_table.sh" 6.1.0-56/tdp="$BATS_TEST_TMPDIR/a" \
+	capture "$NX_TOP/build/nx_summary" --table 6.1.0-56/tdp="$BATS_TEST_TMPDIR/a" \
 		6.12.117/shadow="$BATS_TEST_TMPDIR/b" 6.12.117/legacy="$BATS_TEST_TMPDIR/c"
 	assert_status 1
 	assert_eq "$output" "test     6.1.0-56/tdp  6.12.117/shadow  6.12.117/legacy
@@ -280,15 +281,16 @@ cell 6.12.117/shadow: 2 passed, 0 failed, 0 skipped, - s
 cell 6.12.117/legacy: did not run"
 }
 
-@test "matrix_table: exit 0 when every cell ran and none failed; usage" {
+@test "nx_summary --table: exit 0 when every cell ran and none failed; usage" {
+	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
 	cell a "1..1" "ok 1 t.one # SKIP why"
 	cell b "1..1" "ok 1 t.one"
-	capture "$NX_TOP/scripts/matrix_table.sh" x="$BATS_TEST_TMPDIR/a" \
+	capture "$NX_TOP/build/nx_summary" --table x="$BATS_TEST_TMPDIR/a" \
 		y="$BATS_TEST_TMPDIR/b"
 	assert_status 0
-	capture "$NX_TOP/scripts/matrix_table.sh"
+	capture "$NX_TOP/build/nx_summary" --table
 	assert_status 2
-	capture "$NX_TOP/scripts/matrix_table.sh" nolabel
+	capture "$NX_TOP/build/nx_summary" --table nolabel
 	assert_status 2
 }
 

@@ -292,3 +292,69 @@ kvm_intel.ept=Y"
   FAILED  fake.a.crash: exit 139
 4 tests: 1 passed, 2 failed, 1 skipped"
 }
+
+# The queries: what the scripts ask of results, from every ktap.log under
+# a folder (here two runs of one test, and a cell of a matrix run).
+two_runs() {
+	local d=$BATS_TEST_TMPDIR/res
+	mkdir -p "$d/run-1" "$d/run-2/6.12/tdp"
+	mixed_log
+	cp "$LOG" "$d/run-1/ktap.log"
+	printf '%s\n' "TAP version 13" "1..2" "# nx_duration_ms: 9" \
+		"ok 1 nx.b.fail" "not ok 2 nx.d.new # after 12 passes: got 0x1f" \
+		>"$d/run-2/6.12/tdp/ktap.log"
+	echo "$d"
+}
+
+@test "queries: --failed and --signature, over every ktap.log below" {
+	local d
+	d=$(two_runs)
+	capture "$NX_BUILD/nx_summary" --results "$d" --failed
+	assert_status 0
+	assert_eq "$output" "nx.b.fail
+nx.d.new"
+	capture "$NX_BUILD/nx_summary" --results "$d" --signature
+	assert_eq "$output" "nx.b.fail # exit N: recovery did not happen
+nx.d.new # after N passes: got N"
+}
+
+@test "queries: --status and --reason give a test's last result" {
+	local d
+	d=$(two_runs)
+	capture "$NX_BUILD/nx_summary" --results "$d" --status nx.b.fail
+	assert_eq "$output" pass
+	capture "$NX_BUILD/nx_summary" --results "$d/run-1" --status nx.b.fail
+	assert_eq "$output" fail
+	capture "$NX_BUILD/nx_summary" --results "$d/run-1" --reason nx.c.skip
+	assert_eq "$output" "no 2M hugepages"
+	capture "$NX_BUILD/nx_summary" --results "$d" --status nx.none
+	assert_status 1
+}
+
+@test "queries: --durations and --verdict; --ktap reads one file" {
+	local d
+	d=$(two_runs)
+	capture "$NX_BUILD/nx_summary" --ktap "$d/run-1/ktap.log" --durations
+	assert_eq "$output" "nx.a.pass 42
+nx.b.fail 7"
+	capture "$NX_BUILD/nx_summary" --results "$d" --verdict
+	assert_status 1
+	assert_eq "$output" failed
+	printf '%s\n' "1..1" "ok 1 a # SKIP why" >"$LOG"
+	capture "$NX_BUILD/nx_summary" --ktap "$LOG" --verdict
+	assert_status 4
+	assert_eq "$output" skipped
+}
+
+@test "queries: no results is no failure, but no verdict; usage" {
+	mkdir -p "$BATS_TEST_TMPDIR/empty"
+	capture "$NX_BUILD/nx_summary" --results "$BATS_TEST_TMPDIR/empty" --failed
+	assert_status 0
+	assert_eq "$output" ""
+	capture "$NX_BUILD/nx_summary" --results "$BATS_TEST_TMPDIR/empty" --verdict
+	assert_status 1
+	capture "$NX_BUILD/nx_summary" --results "$BATS_TEST_TMPDIR/empty" --failed --verdict
+	assert_status 2
+	capture "$NX_BUILD/nx_summary" --failed
+	assert_status 2
+}
