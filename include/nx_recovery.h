@@ -69,9 +69,14 @@ int64_t nx_pass_zaps(int64_t splits, unsigned int ratio);
 
 /*
  * The host every split test starts from: root, THP only where asked for,
- * no NUMA balancing, @hugepages free 2M pages, the mitigation on, and recovery off (ratio 0,
- * period @period_ms) so that no pass races the steps that split.
+ * no NUMA balancing, @hugepages free 2M pages (0: none needed), the
+ * mitigation on or off, and recovery off (ratio 0, period @period_ms) so
+ * that no pass races the steps that split.
  */
+void nx_prepare_host(uint64_t hugepages, bool mitigation,
+		     unsigned int period_ms);
+
+/* nx_prepare_host() with the mitigation on. */
 void nx_prepare_split_host(uint64_t hugepages, unsigned int period_ms);
 
 /* Set the recovery period, then the ratio (which may wake the worker). */

@@ -22,14 +22,21 @@ void nx_set_recovery(unsigned int ratio, unsigned int period_ms)
 	nx_require_kvm_param("nx_huge_pages_recovery_ratio", val);
 }
 
-void nx_prepare_split_host(uint64_t hugepages, unsigned int period_ms)
+void nx_prepare_host(uint64_t hugepages, bool mitigation,
+		     unsigned int period_ms)
 {
 	nx_require_root();
 	nx_require_thp_madvise();
 	nx_require_no_numa_balancing();
-	nx_require_hugepages_2m(hugepages);
-	nx_require_kvm_param("nx_huge_pages", "Y");
+	if (hugepages)
+		nx_require_hugepages_2m(hugepages);
+	nx_require_kvm_param("nx_huge_pages", mitigation ? "Y" : "N");
 	nx_set_recovery(0, period_ms);
+}
+
+void nx_prepare_split_host(uint64_t hugepages, unsigned int period_ms)
+{
+	nx_prepare_host(hugepages, true, period_ms);
 }
 
 static int64_t nx_splits(struct kvm_vm *vm)

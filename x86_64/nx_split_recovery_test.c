@@ -38,19 +38,6 @@ struct nx_scenario {
 static int nr_regions = DEFAULT_REGIONS;
 static int period_ms = DEFAULT_PERIOD_MS;
 
-static void prepare_host(const struct nx_scenario *s)
-{
-	nx_require_root();
-	nx_require_thp_madvise();
-	nx_require_no_numa_balancing();
-	if (s->src == VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB)
-		nx_require_hugepages_2m(nr_regions);
-	nx_require_kvm_param("nx_huge_pages",
-			     s->mode == MODE_MITIGATION_OFF ? "N" : "Y");
-	/* No recovery pass may race the split steps: it is off until asked. */
-	nx_require_kvm_param("nx_huge_pages_recovery_ratio", "0");
-}
-
 static void recover_all(struct nx_vm *v)
 {
 	char what[64];
@@ -71,7 +58,8 @@ static void run_scenario(const struct nx_case *c)
 	const struct nx_scenario *s = c->arg;
 	struct nx_vm v;
 
-	prepare_host(s);
+	nx_prepare_host(s->src == VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB ? nr_regions : 0,
+			s->mode != MODE_MITIGATION_OFF, period_ms);
 	nx_vm_create(&v, s->src, nr_regions, s->mode != MODE_MITIGATION_OFF,
 		     s->mode == MODE_VM_DISABLED);
 	nx_vm_read_all(&v);
