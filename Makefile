@@ -121,10 +121,10 @@ unit-run: unit
 
 $(BUILD)/unit/test_poll: lib/nx_poll.c
 $(BUILD)/unit/test_traits: lib/nx_traits.c
-$(BUILD)/unit/test_params: lib/nx_params.c tests/unit/fake_sysfs.c
+$(BUILD)/unit/test_params: lib/nx_params.c lib/nx_signal.c tests/unit/fake_sysfs.c
 $(BUILD)/unit/test_results: lib/nx_results.c
 $(BUILD)/unit/test_harness: lib/nx_harness.c lib/nx_params.c lib/nx_poll.c \
-	tests/unit/fake_sysfs.c
+	lib/nx_signal.c lib/nx_skip.c tests/unit/fake_sysfs.c
 
 $(BUILD)/unit/%: tests/unit/%.c $(wildcard include/*.h tests/unit/*.h) | $(KSRC_DEP)
 	@mkdir -p $(@D)

@@ -13,8 +13,9 @@
 #ifndef NX_HARNESS_H
 #define NX_HARNESS_H
 
-#include <linux/compiler.h>
 #include <stdbool.h>
+
+#include "nx_skip.h"
 
 struct nx_case {
 	const char *name;	/* "<variant>.<behaviour>", e.g. hugetlb_2m.split */
@@ -35,8 +36,5 @@ struct nx_suite {
 };
 
 int nx_suite_main(const struct nx_suite *s, int argc, char **argv);
-
-/* End the current case as skipped, with a one-line reason. */
-__printf(1, 2) __noreturn void nx_skip(const char *fmt, ...);
 
 #endif /* NX_HARNESS_H */

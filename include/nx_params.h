@@ -53,12 +53,12 @@ void nx_restore_all(void);
 void nx_forget_saved(void);
 
 /*
- * Restore on exit() and on SIGINT/SIGTERM/SIGHUP (then die by the signal).
- * It also creates the saved-value table shared with forked children: call
- * it before forking, or each child saves into a private table of its own.
+ * Restore on exit() and on SIGINT/SIGTERM/SIGHUP (a hook of nx_signal.h,
+ * registered first, so that it runs after the layers above have stopped
+ * what they run).  It also creates the saved-value table shared with
+ * forked children: call it before forking, or each child saves into a
+ * private table of its own.
  */
 void nx_install_restore_handlers(void);
-/* Called first on such a signal, e.g. to kill a case still running. */
-void nx_set_signal_hook(void (*hook)(void));
 
 #endif /* NX_PARAMS_H */

@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +15,11 @@
 #include "nx_params.h"
 #include "nx_poll.h"
 #include "nx_results.h"
+#include "nx_signal.h"
 
 #define NX_EXIT_PASS	0
 #define NX_EXIT_FAIL	1
 #define NX_EXIT_USAGE	2
-#define NX_EXIT_SKIP	4
-#define NX_SKIP_TAG	"SKIP: "
 #define NX_MAX_PICKS	64
 
 struct nx_outcome {
@@ -37,19 +35,6 @@ struct nx_lines {
 	char last[256];		/* last non-empty line */
 	char skip[256];		/* reason given by nx_skip() or ksft_exit_skip() */
 };
-
-void nx_skip(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf(NX_SKIP_TAG);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	exit(NX_EXIT_SKIP);
-}
 
 static void nx_copy_line(char *dst, size_t len, const char *src)
 {
@@ -295,7 +280,7 @@ static int nx_report(const struct nx_suite *s, char **picks, int nr_picks,
 		n += nx_picked(s, &s->cases[i], picks, nr_picks);
 	printf("TAP version 13\n1..%d\n", n);
 	nx_install_restore_handlers();
-	nx_set_signal_hook(nx_kill_running_case);
+	nx_on_signal(nx_kill_running_case);
 	for (i = 0, n = 0; i < s->nr_cases; i++) {
 		const struct nx_case *c = &s->cases[i];
 

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nx_harness.h"
 #include "nx_host.h"
 #include "nx_params.h"
+#include "nx_skip.h"
 
 void nx_require_root(void)
 {

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "nx_compat.h"
-#include "nx_harness.h"
 #include "nx_kmsg.h"
+#include "nx_skip.h"
 
 /* What the kernel prints at the start of a WARN, BUG or oops splat. */
 static const char *const nx_splats[] = {

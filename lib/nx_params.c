@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +11,11 @@
 #include <unistd.h>
 
 #include "nx_params.h"
+#include "nx_signal.h"
 
 struct nx_saved {
 	char rel[PATH_MAX];
+	char path[PATH_MAX];	/* under NX_SYSFS_ROOT as it was when saved */
 	char val[128];
 };
 
@@ -190,6 +191,7 @@ static int nx_save(const char *rel)
 	if (r)
 		return r;
 	snprintf(s->rel, sizeof(s->rel), "%s", rel);
+	nx_path(rel, s->path, sizeof(s->path));
 	t->nr++;
 	return 0;
 }
@@ -230,23 +232,64 @@ int nx_kvm_param_set(const char *name, const char *val)
 	return nx_sysfs_set(rel, val);
 }
 
-void nx_restore_all(void)
+/* A bounded copy that a signal handler may make (no snprintf). */
+static void nx_copy(char *dst, const char *src, size_t len)
+{
+	size_t n = strnlen(src, len - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/*
+ * Whether @s still holds its saved value, and writing it back if not:
+ * open, read and write only, for the signal path too.
+ */
+static int nx_restore_one(const struct nx_saved *s)
+{
+	char raw[128], now[128];
+	ssize_t n;
+	int fd;
+
+	fd = open(s->path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, raw, sizeof(raw) - 1);
+		close(fd);
+		if (n >= 0) {
+			raw[n] = '\0';
+			while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == ' '))
+				raw[--n] = '\0';
+			if (!nx_parse_selected(raw, now, sizeof(now)))
+				nx_copy(now, raw, sizeof(now));
+			if (!strcmp(now, s->val))
+				return 0;
+		}
+	}
+	return nx_write_path(s->path, s->val, O_TRUNC);
+}
+
+/* Newest first: a later change may depend on an earlier one. */
+static void nx_restore_table(bool in_signal)
 {
 	struct nx_saved_table *t = nx_table();
 	int i;
 
-	/* Newest first: a later change may depend on an earlier one. */
 	for (i = t->nr - 1; i >= 0; i--) {
 		struct nx_saved *s = &t->ent[i];
-		char now[128];
 
-		if (!nx_sysfs_read_value(s->rel, now, sizeof(now)) &&
-		    !strcmp(now, s->val))
+		if (!nx_restore_one(s))
 			continue;
-		if (nx_sysfs_write(s->rel, s->val))
+		if (in_signal)
+			nx_signal_say("nx: could not restore ", s->path);
+		else
 			fprintf(stderr, "nx: could not restore %s to '%s'\n",
 				s->rel, s->val);
 	}
+}
+
+void nx_restore_all(void)
+{
+	nx_restore_table(false);
 }
 
 void nx_forget_saved(void)
@@ -254,34 +297,19 @@ void nx_forget_saved(void)
 	nx_table()->nr = 0;
 }
 
-static void (*signal_hook)(void);
-
-void nx_set_signal_hook(void (*hook)(void))
+static void nx_restore_on_signal(void)
 {
-	signal_hook = hook;
-}
-
-static void nx_restore_on_signal(int sig)
-{
-	if (signal_hook)
-		signal_hook();
-	nx_restore_all();
-	signal(sig, SIG_DFL);
-	raise(sig);
+	nx_restore_table(true);
 }
 
 void nx_install_restore_handlers(void)
 {
 	static bool installed;
-	struct sigaction sa = { .sa_handler = nx_restore_on_signal };
 
 	if (installed)
 		return;
 	installed = true;
 	nx_table();
 	atexit(nx_restore_all);
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	nx_on_signal(nx_restore_on_signal);
 }

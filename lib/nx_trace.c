@@ -14,9 +14,10 @@
 
 #include "test_util.h"
 
-#include "nx_harness.h"
 #include "nx_params.h"
 #include "nx_poll.h"
+#include "nx_signal.h"
+#include "nx_skip.h"
 #include "nx_trace.h"
 
 #define NX_INSTANCE_DIR	NX_TRACEFS "/instances/" NX_TRACE_INSTANCE
@@ -85,30 +86,51 @@ bool nx_ksym_find(const char *sym, char *mod, size_t len)
 	return found;
 }
 
+/* kprobe_events as read for the cleanup: a static buffer, no malloc. */
+static char nx_events_buf[1 << 16];
+
+/* Delete event @ev ("nxtest/zap", @n bytes) with "-:nxtest/zap". */
+static void nx_delete_probe(const char *ev, size_t n)
+{
+	char del[160];
+
+	if (n + 4 > sizeof(del))
+		return;
+	del[0] = '-';
+	del[1] = ':';
+	memcpy(del + 2, ev, n);
+	del[n + 2] = '\n';
+	del[n + 3] = '\0';
+	nx_write_path(NX_KPROBE_EVENTS, del, O_APPEND);
+}
+
 /*
  * Remove the probes of our group, whatever left them: lines of
- * kprobe_events read "p:nxtest/zap sym" or "r16:nxtest/ret sym".
+ * kprobe_events read "p:nxtest/zap sym" or "r16:nxtest/ret sym".  Only
+ * syscalls and string scanning: this also runs from a signal handler.
  */
 static void nx_remove_group_probes(void)
 {
-	char *buf = nx_slurp(NX_KPROBE_EVENTS), *line, *save, *ev, *end;
-	char del[160];
+	const char *group = NX_TRACE_GROUP "/", *line, *ev, *end;
+	ssize_t n;
+	int fd;
 
-	if (!buf)
+	fd = open(NX_KPROBE_EVENTS, O_RDONLY);
+	if (fd < 0)
 		return;
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		ev = strchr(line, ':');
-		if (!ev || strncmp(ev + 1, NX_TRACE_GROUP "/",
-				   strlen(NX_TRACE_GROUP "/")))
+	n = read(fd, nx_events_buf, sizeof(nx_events_buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	nx_events_buf[n] = '\0';
+	for (line = nx_events_buf; *line; line = end + (*end == '\n')) {
+		end = strchrnul(line, '\n');
+		ev = memchr(line, ':', end - line);
+		if (!ev || strncmp(ev + 1, group, strlen(group)))
 			continue;
-		end = strchr(ev, ' ');
-		if (end)
-			*end = '\0';
-		snprintf(del, sizeof(del), "-%s\n", ev);
-		nx_write_path(NX_KPROBE_EVENTS, del, O_APPEND);
+		ev++;
+		nx_delete_probe(ev, strcspn(ev, "\t\n "));
 	}
-	free(buf);
 }
 
 /*
@@ -119,8 +141,8 @@ static void nx_remove_group_probes(void)
 void nx_trace_cleanup(void)
 {
 	if (!access(NX_INSTANCE_DIR, F_OK)) {
-		nx_instance_write("events/enable", "0");
-		nx_instance_write("tracing_on", "0");
+		nx_write_path(NX_INSTANCE_DIR "/events/enable", "0", O_TRUNC);
+		nx_write_path(NX_INSTANCE_DIR "/tracing_on", "0", O_TRUNC);
 		rmdir(NX_INSTANCE_DIR);
 	}
 	if (!access(NX_KPROBE_EVENTS, F_OK))
@@ -143,12 +165,12 @@ static void nx_trace_register_cleanup(void)
 	registered = true;
 	atexit(nx_trace_cleanup);
 	/*
-	 * The case runs in a child of the harness: its signal handlers
-	 * (nx_install_restore_handlers()) call this hook, then restore the
-	 * sysfs values.  The parent's own hook is not affected.
+	 * The case runs in a child of the harness: on a signal, this hook
+	 * runs first (it is the newest), then the restore of the sysfs
+	 * values.  The parent's hooks are its own.
 	 */
 	nx_install_restore_handlers();
-	nx_set_signal_hook(nx_trace_on_signal);
+	nx_on_signal(nx_trace_on_signal);
 }
 
 static void nx_trace_mount(void)

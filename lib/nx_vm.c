@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A VM over N regions and a model of its mappings; see include/nx_vm.h. */
 
-#include "nx_harness.h"
 #include "nx_host.h"
 #include "nx_poll.h"
+#include "nx_skip.h"
 #include "nx_traits.h"
 #include "nx_vm.h"
 

@@ -22,6 +22,7 @@
 #include "kselftest_harness.h"
 #include "fake_sysfs.h"
 #include "nx_params.h"
+#include "nx_signal.h"
 
 #define RATIO		"module/kvm/parameters/nx_huge_pages_recovery_ratio"
 #define NX_HUGE		"module/kvm/parameters/nx_huge_pages"
@@ -429,7 +430,7 @@ static void write_hook_mark(void)
 static void knob_changer(int ready_fd)
 {
 	nx_install_restore_handlers();
-	nx_set_signal_hook(write_hook_mark);
+	nx_on_signal(write_hook_mark);
 	if (nx_sysfs_set(RATIO, "7") || nx_sysfs_set(NX_HUGE, "Y"))
 		_exit(1);
 	if (write(ready_fd, "r", 1) != 1)
