@@ -23,6 +23,8 @@ NX_BUILD_73=${NX_BUILD_73:-$NX_BUILD/7.3}
 . "$NX_TOP/scripts/host_state.sh"
 # shellcheck source=scripts/vm.sh
 . "$NX_TOP/scripts/vm.sh"
+# shellcheck source=scripts/vm/cases_env.sh
+. "$NX_TOP/scripts/vm/cases_env.sh"
 
 NX_MODE=vm
 NX_KERNEL=
@@ -769,13 +771,10 @@ run_vm() {
 # run_cases.sh), otherwise the reason every case reports.
 perf_on_host() {
 	[ "$NX_PERF" = 1 ] || return 0
-	if ! nx_fetch_perf; then
-		export NX_PERF_SKIP="could not fetch linux-perf"
-	elif ! "$NX_PERF_BIN" stat -e 'kvm:*' -e 'kvmmmu:*' -o /dev/null \
-		true >/dev/null 2>&1; then
-		export NX_PERF_SKIP="perf stat of kvm:*,kvmmmu:* does not run here"
+	if nx_fetch_perf; then
+		nx_perf_setup "$NX_PERF_BIN" "no perf at $NX_PERF_BIN"
 	else
-		export NX_PERF_CMD=$NX_PERF_BIN
+		export NX_PERF_SKIP="could not fetch linux-perf"
 	fi
 }
 
@@ -803,10 +802,7 @@ run_host() {
 	NX_CASES_PID=
 	grep -E '^(not )?ok ' "$raw"
 	NX_RUN_S=$(nx_seconds_between "$t0" "$(date +%s%N)")
-	for p in /sys/module/kvm*/parameters/*; do
-		m=${p#/sys/module/}
-		echo "# nx_param: ${m%%/*}.${p##*/}=$(cat "$p" 2>/dev/null)"
-	done >>"$raw"
+	nx_print_params >>"$raw"
 	nx_state_restore || echo "nx: WARNING: host state not fully restored" >&2
 	summarize "$dir" "$raw" ""
 	rc=$?

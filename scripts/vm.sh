@@ -135,6 +135,7 @@ nx_initramfs_root() {
 	cp "$bb/bin/busybox" "$root/bin/busybox"
 	cp "$init" "$root/init"
 	cp "$NX_TOP/scripts/vm/kvm.sh" "$root/nx/kvm.sh"
+	cp "$NX_TOP/scripts/vm/cases_env.sh" "$root/nx/cases_env.sh"
 	touch "$root/nx/modules.order"
 	for name in "${NX_ORDER[@]}"; do
 		nx_ko_cat "${NX_KO[$name]}" >"$root/nx/modules/$name.ko"
