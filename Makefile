@@ -95,6 +95,10 @@ tests: $(KSRC_DEP)
 		>$(BUILD)/.debian-source
 	$(MAKE) -C $(KVM_DIR) -f Makefile -f $(TOP)/mk/framework.mk \
 		NX_TOP=$(TOP) NX_OUT=$(BUILD) OUTPUT=$(BUILD)/kvm nx-tests
+	@# A test whose source is gone must not stay in the runner's catalogue.
+	@for b in $(BUILD)/*_test; do \
+		test -e "$(TOP)/x86_64/$${b##*/}.c" || rm -f "$$b"; \
+	done
 
 # Host-side tools (no KVM, no framework).
 tools: $(BUILD)/nx_summary
@@ -109,7 +113,7 @@ $(BUILD)/nx_summary: $(NX_SUMMARY_SRCS) tools/nx_query.h include/nx_results.h
 # -Wclobbered flags the harness's own setjmp() in TEST_F(); the fixtures use
 # FIXTURE_TEARDOWN_PARENT, which that does not affect.
 UNIT_TESTS := $(addprefix $(BUILD)/unit/,test_poll test_params test_results test_harness \
-	test_traits)
+	test_traits test_passtrace)
 UNIT_CFLAGS := $(HOST_CFLAGS) -Wno-clobbered \
 	-I$(KSRC)/tools/testing/selftests -I$(KSRC)/tools/include
 
@@ -121,6 +125,8 @@ unit-run: unit
 
 $(BUILD)/unit/test_poll: lib/nx_poll.c
 $(BUILD)/unit/test_traits: lib/nx_traits.c
+$(BUILD)/unit/test_passtrace: lib/nx_passtrace.c $(wildcard tests/unit/fixtures/*)
+$(BUILD)/unit/test_passtrace: UNIT_CFLAGS += -DNX_FIXTURES='"$(TOP)/tests/unit/fixtures"'
 $(BUILD)/unit/test_params: lib/nx_params.c lib/nx_signal.c tests/unit/fake_sysfs.c
 $(BUILD)/unit/test_results: lib/nx_results.c
 $(BUILD)/unit/test_harness: lib/nx_harness.c lib/nx_params.c lib/nx_poll.c \

@@ -173,6 +173,7 @@ nx_build_initramfs() {
 		NX_SABOTAGE="${NX_SABOTAGE[*]}"
 		NX_MMU_MODES="${NX_MMU_MODES[*]}"
 		NX_PERF=${NX_PERF:-0}
+		NX_PASSTRACE_DUMP=${NX_PASSTRACE_DUMP:-}
 	EOC
 	nx_initramfs_pack "$root" "$out"
 }

@@ -100,11 +100,11 @@ tree_sum() {
 }
 
 @test "a tree with a test of the same name is refused" {
-	touch "$KVM/x86_64/nx_recovery_flush_test.c"
+	touch "$KVM/x86_64/nx_flush_count_test.c"
 	install_tree install
 	assert_status 1
 	assert_eq "$stderr" \
-		"install_tree: $KVM/x86_64/nx_recovery_flush_test.c exists: the tree has a test of the same name as the suite's"
+		"install_tree: $KVM/x86_64/nx_flush_count_test.c exists: the tree has a test of the same name as the suite's"
 	[ ! -e "$KVM/nx" ] || flunk "nx/ created"
 	cmp "$KVM/Makefile" "$BATS_TEST_TMPDIR/Makefile.orig"
 }
