@@ -274,7 +274,7 @@ static void require_debugfs_kvm(void)
 
 static void print_model(bool vhost)
 {
-	printf("worker model: %s\n", vhost ?
+	printf("worker model of %s: %s\n", nx_kernel_release(), vhost ?
 	       "vhost_task of the VMM (it freezes and stops with the VMM)" :
 	       "kthread attached to the VMM's cgroups (pre-6.14: it neither freezes nor stops)");
 }

@@ -91,7 +91,7 @@ static void run_created_at_first_run(const struct nx_case *c)
 	int i, threads;
 
 	nx_require_root();
-	printf("worker model: %s\n", vhost ?
+	printf("worker model of %s: %s\n", nx_kernel_release(), vhost ?
 	       "vhost_task of the VMM, created at the first KVM_RUN" :
 	       "kthread created with the VM (pre-6.14 kernel)");
 	TEST_ASSERT(nx_thread_count(getpid()) == 1,
