@@ -14,6 +14,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -40,8 +41,6 @@
 #define PARAM_ROUNDS		20
 #define SIGNAL_ROUNDS		30
 #define ROUNDS_DEADLINE_MS	60000
-/* The longest a signal storm runs: a KVM_RUN then completes undisturbed. */
-#define STORM_MS		2000
 #define KILL_ROUNDS		10
 /* Recovery is on during the kill rounds, but no pass is due in them. */
 #define KILL_PERIOD_MS		600000
@@ -211,42 +210,64 @@ static void run_params_before_first_run(const struct nx_case *c)
 	nx_vm_free(&v);
 }
 
-struct storm {
-	pthread_t thread;
-	pid_t target;
-	bool stop;
-	unsigned long sent;
-};
+/*
+ * The storm: a timer signalling the vCPU thread every STORM_INTERVAL_NS,
+ * so that a signal is pending whenever the first KVM_RUN creates the
+ * worker (copy_process() then fails with -ERESTARTNOINTR, and KVM must
+ * let the ioctl restart).  It stops itself after STORM_SIGNALS, so that a
+ * KVM_RUN restarted over and over completes.
+ */
+#define STORM_INTERVAL_NS	20000
+#define STORM_SIGNALS		200
+
+static timer_t storm_timer;
+static unsigned long storm_handled;
+
+static void storm_arm(bool on)
+{
+	struct itimerspec its = {
+		.it_value.tv_nsec = on ? 1 : 0,
+		.it_interval.tv_nsec = on ? STORM_INTERVAL_NS : 0,
+	};
+
+	timer_settime(storm_timer, 0, &its, NULL);
+}
 
 static void on_storm_signal(int sig)
 {
+	if (++storm_handled % STORM_SIGNALS == 0)
+		storm_arm(false);
 }
 
-static void *storm_fn(void *arg)
+static void storm_create(void)
 {
-	uint64_t end = nx_now_us() + STORM_MS * 1000ULL;
-	struct storm *s = arg;
+	struct sigaction sa = { .sa_handler = on_storm_signal };
+	struct sigevent sev = {
+		.sigev_notify = SIGEV_THREAD_ID,
+		.sigev_signo = SIGUSR1,
+	};
 
-	while (!READ_ONCE(s->stop) && nx_now_us() < end) {
-		syscall(SYS_tgkill, getpid(), s->target, SIGUSR1);
-		s->sent++;
-	}
-	return NULL;
+	/* No SA_RESTART: KVM_RUN returns EINTR once the guest was entered. */
+	sigemptyset(&sa.sa_mask);
+	TEST_ASSERT(!sigaction(SIGUSR1, &sa, NULL), "sigaction: %s",
+		    strerror(errno));
+	sev._sigev_un._tid = syscall(SYS_gettid);
+	TEST_ASSERT(!timer_create(CLOCK_MONOTONIC, &sev, &storm_timer),
+		    "timer_create: %s", strerror(errno));
 }
 
 /*
- * KVM_RUN under a storm of signals until the guest reaches its first
- * ucall: each KVM_RUN may return EINTR, never another error.
+ * KVM_RUN under the storm until the guest reaches its first ucall: each
+ * KVM_RUN may return EINTR, never another error.
  */
 static unsigned long first_run_in_storm(struct kvm_vcpu *vcpu, int round)
 {
-	struct storm s = { .target = syscall(SYS_gettid) };
 	unsigned long eintr = 0;
 	struct ucall uc;
 	int r;
 
-	TEST_ASSERT(!pthread_create(&s.thread, NULL, storm_fn, &s),
-		    "pthread_create: %s", strerror(errno));
+	storm_handled = 0;
+	storm_arm(true);
 	for (;;) {
 		r = ioctl(vcpu->fd, KVM_RUN, NULL);
 		if (r && errno == EINTR) {
@@ -254,40 +275,40 @@ static unsigned long first_run_in_storm(struct kvm_vcpu *vcpu, int round)
 			continue;
 		}
 		TEST_ASSERT(!r,
-			    "round %d: first KVM_RUN under a signal storm: expected success or EINTR, got %s (%lu signals sent)",
-			    round, strerror(errno), s.sent);
+			    "round %d: first KVM_RUN under a signal storm: expected success or EINTR, got %s (%lu signals handled)",
+			    round, strerror(errno), storm_handled);
 		if (get_ucall(vcpu, &uc) == UCALL_SYNC)
 			break;
 	}
-	WRITE_ONCE(s.stop, true);
-	pthread_join(s.thread, NULL);
+	storm_arm(false);
 	return eintr;
 }
 
 static void run_signals_at_first_run(const struct nx_case *c)
 {
 	uint64_t deadline = nx_now_us() + ROUNDS_DEADLINE_MS * 1000ULL;
-	struct sigaction sa = { .sa_handler = on_storm_signal };
-	unsigned long eintr = 0;
+	unsigned long eintr = 0, handled = 0;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	int i;
 
 	nx_require_root();
-	TEST_ASSERT(!sigaction(SIGUSR1, &sa, NULL), "sigaction: %s",
-		    strerror(errno));
+	storm_create();
 	for (i = 0; i < SIGNAL_ROUNDS && nx_now_us() < deadline; i++) {
 		vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 		eintr += first_run_in_storm(vcpu, i);
+		handled += storm_handled;
 		/* A creation the storm interrupted was retried. */
 		expect_workers(1, "after a first KVM_RUN under signals");
 		run_once(vcpu, "KVM_RUN after the storm");
 		kvm_vm_free(vm);
 	}
+	timer_delete(storm_timer);
 	TEST_ASSERT(i == SIGNAL_ROUNDS,
 		    "expected %d rounds within %d ms, did %d", SIGNAL_ROUNDS,
 		    ROUNDS_DEADLINE_MS, i);
 	nx_metric("kvm_run_eintr", eintr, "returns");
+	nx_metric("signals_handled", handled, "signals");
 }
 
 /*
