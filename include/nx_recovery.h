@@ -13,6 +13,14 @@
 #include "nx_compat.h"
 
 /*
+ * The recovery period the tests turn recovery on with, and how long they
+ * wait for it to recover every split page; tests that time periods use
+ * their own.
+ */
+#define NX_PERIOD_MS		100
+#define NX_RECOVERY_DEADLINE_MS	10000
+
+/*
  * A drop of the count that then holds for this long is one pass: a pass of
  * hundreds of zaps takes a few ms even under TCG, and the tests use periods
  * of 200 ms and more, so passes never merge.

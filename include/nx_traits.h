@@ -45,6 +45,17 @@ enum nx_trait {
 	NX_TRAIT_RECOVER_HUGE_IN_PLACE,
 	/* 6.18: TDP MMU NX pages are recovered under mmu_lock for read. */
 	NX_TRAIT_READ_LOCK_RECOVERY,
+	/*
+	 * 6.14 (backported to 6.13.3 and 6.12): the recovery worker is a
+	 * vhost_task, a thread of the VMM, created at the first KVM_RUN;
+	 * before, a kthread "kvm-nx-lpage-recovery-<pid>" created with the
+	 * VM.  Told by kvm_nx_huge_page_recovery_worker_kill, the vhost_task's
+	 * kill callback.  The deferred creation left no symbol of its own
+	 * (Debian inlines kvm_mmu_start_lpage_recovery), so the window of
+	 * vhost_task workers created with the VM (6.13.0-6.13.2 and early
+	 * 6.12 stables) is not told apart: no Debian kernel has it.
+	 */
+	NX_TRAIT_VHOST_WORKER,
 	NR_NX_TRAITS,
 };
 

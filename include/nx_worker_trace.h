@@ -14,13 +14,7 @@
 #include "nx_passtrace.h"
 #include "nx_vm.h"
 
-/* The recovery period of the flush tests when recovery is on. */
-#define NX_FLUSH_PERIOD_MS	100
 #define NX_PASS_DEADLINE_MS	10000
-/* 6.12: a vhost task of this process, its comm cut to 15 characters. */
-#define WORKER_COMM		"kvm-nx-lpage-re"
-/* 6.1: a kthread named after the process that created the VM. */
-#define WORKER_KTHREAD		"kvm-nx-lpage-recovery-%d"
 
 extern struct nx_probe nx_pass_probes[NX_PT_NR_PROBES];
 

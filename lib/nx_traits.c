@@ -35,6 +35,12 @@ static const struct nx_trait_info nx_traits[NR_NX_TRAITS] = {
 		.symbol = "kvm_tdp_mmu_zap_possible_nx_huge_page",
 		.mmus = NX_TRAIT_TDP,
 	},
+	[NX_TRAIT_VHOST_WORKER] = {
+		.name = "the recovery worker is a vhost_task created at the first KVM_RUN",
+		.major = 6, .minor = 14,
+		.symbol = "kvm_nx_huge_page_recovery_worker_kill",
+		.mmus = NX_TRAIT_ANY_MMU,
+	},
 };
 
 const struct nx_trait_info *nx_trait_info(enum nx_trait t)

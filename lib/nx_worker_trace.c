@@ -12,6 +12,7 @@
 #include "nx_poll.h"
 #include "nx_recovery.h"
 #include "nx_skip.h"
+#include "nx_worker.h"
 #include "nx_worker_trace.h"
 
 #define WORKER_DEADLINE_MS	5000
@@ -95,24 +96,6 @@ void nx_pin_self(int cpu, int ncpus)
 	nx_pin_task(0, cpu, ncpus);
 }
 
-struct worker {
-	char kthread_name[64];
-	pid_t pid;
-	bool kthread;
-};
-
-static bool worker_present(void *arg)
-{
-	struct worker *w = arg;
-
-	w->pid = nx_find_thread(WORKER_COMM, 0);
-	if (!w->pid) {
-		w->pid = nx_find_kthread(w->kthread_name, 0);
-		w->kthread = w->pid;
-	}
-	return w->pid;
-}
-
 /*
  * Probes on, restricted to the VM's recovery worker, which must run on
  * @cpu.  A 6.12 worker, created by the first KVM_RUN, inherited it from
@@ -122,19 +105,21 @@ static bool worker_present(void *arg)
 void nx_pass_trace_worker(int cpu)
 {
 	int ncpus = sysconf(_SC_NPROCESSORS_ONLN);
-	struct worker w = { 0 };
+	char task[64];
+	bool kthread;
+	pid_t tid;
 
-	snprintf(w.kthread_name, sizeof(w.kthread_name), WORKER_KTHREAD,
-		 getpid());
-	nx_poll_until(worker_present, &w, WORKER_DEADLINE_MS, 1000, NULL);
-	if (!w.pid)
-		nx_skip("no NX recovery worker: neither a thread '" WORKER_COMM "*' of this process nor a kthread '%s'",
-			w.kthread_name);
-	if (w.kthread)
-		nx_pin_task(w.pid, cpu, ncpus);
-	nx_trace_filter_pid(w.pid);
+	if (nx_workers_wait(getpid(), getpid(), 1, WORKER_DEADLINE_MS) != 1 ||
+	    nx_workers(getpid(), getpid(), &tid, 1) != 1)
+		nx_skip("no NX recovery worker within %d ms: neither a thread '" NX_WORKER_COMM "*' of this process nor a kthread '" NX_WORKER_KTHREAD "'",
+			WORKER_DEADLINE_MS, getpid());
+	snprintf(task, sizeof(task), "/proc/self/task/%d", tid);
+	kthread = access(task, F_OK);
+	if (kthread)
+		nx_pin_task(tid, cpu, ncpus);
+	nx_trace_filter_pid(tid);
 	printf("tracing worker %d (%s, CPU %d): pass %s, zap %s, flush %s, yield %s\n",
-	       w.pid, w.kthread ? w.kthread_name : "thread of this process",
+	       tid, kthread ? "kthread" : "thread of this process",
 	       cpu, nx_pass_probes[NX_PT_PASS].sym,
 	       nx_pass_probes[NX_PT_ZAP].sym ? nx_pass_probes[NX_PT_ZAP].sym : nx_pass_probes[NX_PT_ZAP_LEGACY].sym,
 	       nx_pass_probes[NX_PT_FLUSH].sym, nx_pass_probes[NX_PT_YIELD].sym);
@@ -178,11 +163,11 @@ void nx_traced_pass(struct kvm_vm *vm, struct nx_pass_trace *t)
 {
 	nx_trace_clear();
 	nx_trace_enable(true);
-	nx_set_recovery(1, NX_FLUSH_PERIOD_MS);
+	nx_set_recovery(1, NX_PERIOD_MS);
 	/* The cheap look first: parsing the trace keeps a CPU busy. */
 	nx_poll_until(splits_gone, vm, NX_PASS_DEADLINE_MS, 1000, NULL);
 	nx_poll_until(pass_traced, t, NX_PASS_DEADLINE_MS, 5000, NULL);
-	nx_set_recovery(0, NX_FLUSH_PERIOD_MS);
+	nx_set_recovery(0, NX_PERIOD_MS);
 	nx_trace_enable(false);
 	dump_records();
 	TEST_ASSERT(t->passes == 1,
@@ -200,7 +185,7 @@ void nx_check_trace_complete(const struct nx_pass_trace *t, int zapped)
 
 void nx_traced_split_vm(struct nx_vm *v, int nr)
 {
-	nx_prepare_split_host(nr, NX_FLUSH_PERIOD_MS);
+	nx_prepare_split_host(nr, NX_PERIOD_MS);
 	nx_vm_create(v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, nr, true, false);
 }
 

@@ -193,6 +193,13 @@ matrix_slice() {
 }
 check "matrix: 6.12 x legacy,shadow (--perf), 6.1 x tdp" matrix_slice
 
+# The recovery worker's tests on the other worker model (the suite above
+# ran them on 6.12's vhost_task, which 7.3 shares): Debian's 6.1, a kthread
+# created with the VM, asserted as that kernel's behaviour.
+check "worker: nx_worker* on 6.1 (kthread worker)" \
+	env NX_NO_BUILD=1 ./run_nx_tests.sh --results "$out/worker" \
+	--kernel debian:6.1 --test 'nx_worker*'
+
 # Only sabotage that defeats a test whenever it lands is used here: forcing
 # ratio 0 would race the test's own ratio 1 (one wake-up can recover all),
 # so recovery breakage is left to the patched-module canaries.

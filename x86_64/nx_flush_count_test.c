@@ -124,7 +124,7 @@ static void expect_idle_passes_quiet(struct nx_vm *v)
 	nx_trace_enable(true);
 	nx_set_recovery(1, QUIET_PERIOD_MS);
 	flushed = nx_poll_until(flush_seen, &q, QUIET_WAIT_MS, 1000, NULL);
-	nx_set_recovery(0, NX_FLUSH_PERIOD_MS);
+	nx_set_recovery(0, NX_PERIOD_MS);
 	nx_trace_enable(false);
 	nx_pass_trace_read(&t);
 	TEST_ASSERT(!flushed,

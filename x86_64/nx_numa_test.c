@@ -26,8 +26,6 @@
 #include "nx_vm.h"
 
 #define NR_REGIONS		8
-#define PERIOD_MS		100
-#define RECOVERY_DEADLINE_MS	10000
 #define MAX_NODES		2
 #define PAGEMAP_PFN_MASK	((1ULL << 55) - 1)
 #define PAGEMAP_PRESENT		(1ULL << 63)
@@ -229,10 +227,10 @@ static void split_and_recover_on(int mem_node, int cpu_node)
 	expect_placement(&v, &before, mem_node, "after the NX splits");
 	expect_pools(pools, "after the NX splits");
 
-	nx_set_recovery(1, PERIOD_MS);
+	nx_set_recovery(1, NX_PERIOD_MS);
 	snprintf(metric, sizeof(metric), "node%d_recovery_ms", mem_node);
-	nx_wait_all_recovered(v.vm, RECOVERY_DEADLINE_MS, "recovery", metric);
-	nx_set_recovery(0, PERIOD_MS);
+	nx_wait_all_recovered(v.vm, NX_RECOVERY_DEADLINE_MS, "recovery", metric);
+	nx_set_recovery(0, NX_PERIOD_MS);
 	nx_vm_recovered(&v, v.want.nx_lpage_splits);
 	nx_vm_expect_eventually(&v, "recovery");
 	nx_vm_read_all(&v);
@@ -262,7 +260,7 @@ static void run_numa(const struct nx_case *c)
 	 */
 	if (nx_mmu_mode() == NX_MMU_SHADOW)
 		nx_skip("mmu=shadow: a guest write after a read maps a second 2M page (the read-only one stays accounted), not modelled by this test");
-	nx_prepare_split_host(0, PERIOD_MS);
+	nx_prepare_split_host(0, NX_PERIOD_MS);
 	for (n = 0; n < MAX_NODES; n++) {
 		node_pool_rel(n, rel, sizeof(rel));
 		nx_require_hugepages(rel, "2M (per node)", NR_REGIONS);

@@ -23,8 +23,6 @@
 #include "nx_vm.h"
 
 #define NR_REGIONS		8
-#define PERIOD_MS		100
-#define RECOVERY_DEADLINE_MS	10000
 #define ZAP_DEADLINE_MS		10000
 
 /* The upstream change that unaccounts instead of zapping came in 6.2. */
@@ -77,8 +75,8 @@ static void check_zapped(struct nx_vm *v)
 
 static void check_recovery(struct nx_vm *v)
 {
-	nx_set_recovery(1, PERIOD_MS);
-	nx_wait_all_recovered(v->vm, RECOVERY_DEADLINE_MS,
+	nx_set_recovery(1, NX_PERIOD_MS);
+	nx_wait_all_recovered(v->vm, NX_RECOVERY_DEADLINE_MS,
 			      "recovery with dirty logging on", "recovery_ms");
 	if (kernel_zaps_dirty_logged())
 		check_zapped(v);
@@ -91,7 +89,7 @@ static void run_dirty_log(const struct nx_case *c)
 {
 	struct nx_vm v;
 
-	nx_prepare_split_host(NR_REGIONS, PERIOD_MS);
+	nx_prepare_split_host(NR_REGIONS, NX_PERIOD_MS);
 	nx_vm_create(&v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, NR_REGIONS, true,
 		     false);
 	nx_vm_read_all(&v);
@@ -106,7 +104,7 @@ static void run_dirty_log(const struct nx_case *c)
 	nx_vm_exec_all(&v);
 	nx_vm_read_all(&v);
 
-	nx_set_recovery(0, PERIOD_MS);
+	nx_set_recovery(0, NX_PERIOD_MS);
 	nx_vm_set_dirty_log(&v, false);
 	nx_vm_read_all(&v);
 	nx_vm_free(&v);

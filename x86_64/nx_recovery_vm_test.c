@@ -21,8 +21,6 @@
 #include "nx_vm.h"
 
 #define NR_REGIONS		8
-#define PERIOD_MS		100
-#define RECOVERY_DEADLINE_MS	10000
 
 /* Raise or drop CAP_SYS_BOOT in this thread's effective set. */
 static void set_cap_sys_boot(bool on)
@@ -68,8 +66,8 @@ static void run_needs_cap_sys_boot(const struct nx_case *c)
 /* Recover @v completely; the caller checks that @other did not change. */
 static void recover(struct nx_vm *v)
 {
-	nx_set_recovery(1, PERIOD_MS);
-	nx_wait_all_recovered(v->vm, RECOVERY_DEADLINE_MS, "recovery",
+	nx_set_recovery(1, NX_PERIOD_MS);
+	nx_wait_all_recovered(v->vm, NX_RECOVERY_DEADLINE_MS, "recovery",
 			      "recovery_ms");
 	nx_vm_recovered(v, v->want.nx_lpage_splits);
 	nx_vm_expect_eventually(v, "recovery");
@@ -85,7 +83,7 @@ static void run_two_vms(const struct nx_case *c)
 	bool other_disabled = c->arg;
 	struct nx_vm split, other;
 
-	nx_prepare_split_host(2 * NR_REGIONS, PERIOD_MS);
+	nx_prepare_split_host(2 * NR_REGIONS, NX_PERIOD_MS);
 	nx_vm_create(&other, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, NR_REGIONS,
 		     true, other_disabled);
 	nx_vm_create(&split, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, NR_REGIONS,

@@ -19,8 +19,6 @@
 #include "nx_results.h"
 #include "nx_vm.h"
 
-#define PERIOD_MS		100
-#define RECOVERY_DEADLINE_MS	10000
 /* Regions executed in after the first: one in every 64 of the 1G page. */
 #define EXEC_STRIDE		64
 /* A ratio so high that every pass zaps exactly one NX page. */
@@ -34,7 +32,7 @@ static void split_1g(struct nx_vm *v)
 {
 	int i;
 
-	nx_prepare_split_host(0, PERIOD_MS);
+	nx_prepare_split_host(0, NX_PERIOD_MS);
 	nx_require_hugepages_1g(1);
 	nx_vm_create(v, VM_MEM_SRC_ANONYMOUS_HUGETLB_1GB, NX_REGIONS_PER_1G,
 		     true, false);
@@ -59,8 +57,8 @@ static void run_split_and_recover(const struct nx_case *c)
 	struct nx_vm v;
 
 	split_1g(&v);
-	nx_set_recovery(1, PERIOD_MS);
-	nx_wait_all_recovered(v.vm, RECOVERY_DEADLINE_MS,
+	nx_set_recovery(1, NX_PERIOD_MS);
+	nx_wait_all_recovered(v.vm, NX_RECOVERY_DEADLINE_MS,
 			      "recovery of a split 1G page (ratio 1)",
 			      "recovery_ms");
 	nx_vm_recovered(&v, v.want.nx_lpage_splits);
@@ -89,12 +87,12 @@ static void run_oldest_is_1g_table(const struct nx_case *c)
 			nx_mmu_name(nx_mmu_mode()));
 	split_1g(&v);
 	from = v.want.nx_lpage_splits;
-	nx_set_recovery(ONE_ZAP_RATIO, PERIOD_MS);
+	nx_set_recovery(ONE_ZAP_RATIO, NX_PERIOD_MS);
 	TEST_ASSERT(nx_watch_passes(v.vm, &pass, 1, from, 0,
-				    RECOVERY_DEADLINE_MS) == 1,
+				    NX_RECOVERY_DEADLINE_MS) == 1,
 		    "recovery with ratio %d: expected a pass within %d ms, nx_lpage_splits stayed %ld",
-		    ONE_ZAP_RATIO, RECOVERY_DEADLINE_MS, from);
-	nx_set_recovery(0, PERIOD_MS);
+		    ONE_ZAP_RATIO, NX_RECOVERY_DEADLINE_MS, from);
+	nx_set_recovery(0, NX_PERIOD_MS);
 	TEST_ASSERT(pass.after == 0,
 		    "a pass that zaps one NX page (ratio %d) took nx_lpage_splits from %ld to %ld, expected 0: the oldest is the table under the 1G entry, and zapping it drops every split below",
 		    ONE_ZAP_RATIO, pass.before, pass.after);

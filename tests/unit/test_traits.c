@@ -10,21 +10,34 @@
 #include "kselftest_harness.h"
 #include "nx_traits.h"
 
+/* The vhost_task worker's kill callback, in Debian's 6.12 and 7.3 kvm.ko. */
+static bool vhost_worker_sym(const char *sym)
+{
+	return !strcmp(sym, "kvm_nx_huge_page_recovery_worker_kill");
+}
+
 /* Symbols of the traits that the Debian 7.3 kvm.ko has. */
 static bool syms_73(const char *sym)
 {
 	return !strcmp(sym, "kvm_mmu_recover_huge_pages") ||
-	       !strcmp(sym, "kvm_tdp_mmu_zap_possible_nx_huge_page");
+	       !strcmp(sym, "kvm_tdp_mmu_zap_possible_nx_huge_page") ||
+	       vhost_worker_sym(sym);
 }
 
-/* Debian 6.1 and 6.12 have neither. */
+/* Debian 6.12 has only the vhost_task worker's. */
+static bool syms_612(const char *sym)
+{
+	return vhost_worker_sym(sym);
+}
+
+/* Debian 6.1 has none. */
 static bool syms_none(const char *sym)
 {
 	return false;
 }
 
 static const struct nx_kernel k61 = { 6, 1, NX_TRAIT_TDP, syms_none };
-static const struct nx_kernel k612 = { 6, 12, NX_TRAIT_TDP, syms_none };
+static const struct nx_kernel k612 = { 6, 12, NX_TRAIT_TDP, syms_612 };
 static const struct nx_kernel k73 = { 7, 3, NX_TRAIT_TDP, syms_73 };
 
 static struct nx_kernel in_mmu(struct nx_kernel k, unsigned int mmu)
@@ -112,6 +125,21 @@ TEST(read_lock_recovery)
 	/* The shadow MMU's pages are still recovered under the write lock. */
 	k = in_mmu(k73, NX_TRAIT_LEGACY);
 	EXPECT_FALSE(nx_trait_decide(NX_TRAIT_READ_LOCK_RECOVERY, &k));
+}
+
+TEST(vhost_worker)
+{
+	struct nx_kernel k;
+
+	EXPECT_FALSE(nx_trait_decide(NX_TRAIT_VHOST_WORKER, &k61));
+	/* Debian 6.12.117 carries the backport: the symbol decides. */
+	EXPECT_TRUE(nx_trait_decide(NX_TRAIT_VHOST_WORKER, &k612));
+	EXPECT_TRUE(nx_trait_decide(NX_TRAIT_VHOST_WORKER, &k73));
+	/* The worker is the same in every MMU mode. */
+	k = in_mmu(k612, NX_TRAIT_SHADOW);
+	EXPECT_TRUE(nx_trait_decide(NX_TRAIT_VHOST_WORKER, &k));
+	k = in_mmu(k61, NX_TRAIT_LEGACY);
+	EXPECT_FALSE(nx_trait_decide(NX_TRAIT_VHOST_WORKER, &k));
 }
 
 /* A symbol decides, whatever the version says (backports, reverts). */
