@@ -412,12 +412,31 @@ debian_meta() {
 	done
 }
 
+# The cases of CASES ("BINARY NAME" lines) that KTAP file KTAP has no
+# result for: a guest that died or hung took them with it.  Each becomes
+# a failure naming why, so that no reader has to count results against the
+# plan to see it.
+missing_results() {
+	local ktap=$1 cases=$2 n
+	n=$(grep -c -E '^(not )?ok [0-9]+ ' "$ktap")
+	cut -d' ' -f2 "$cases" | while read -r name; do
+		grep -q -E "^(not )?ok [0-9]+ $name( |\$)" "$ktap" && continue
+		n=$((n + 1))
+		echo "not ok $n $name # no result: the guest died or hung before the test reported (see console.log)"
+	done
+}
+
 # Results of a cell: ktap.log, params.txt, perf/<test>.txt (--perf),
 # cell.txt, summary.json and the short summary.  MMU names the cell's mode
-# ("" on the host).
+# ("" on the host); CASES, if given, the cases the cell was to run.
 summarize() {
-	local dir=$1 raw=$2 mmu=${3:-} rc run_s
+	local dir=$1 raw=$2 mmu=${3:-} cases=${4:-} rc run_s
 	tr -d '\r' <"$raw" | grep -av '^# nx_\(param\|perf\|cell\): ' >"$dir/ktap.log"
+	if [ -n "$cases" ]; then
+		missing_results "$dir/ktap.log" "$cases" >"$dir/missing.ktap"
+		cat "$dir/missing.ktap" >>"$dir/ktap.log"
+		rm -f "$dir/missing.ktap"
+	fi
 	tr -d '\r' <"$raw" | sed -n 's/^# nx_param: //p' >"$dir/params.txt"
 	if grep -q '^# nx_perf: ' "$raw"; then
 		mkdir -p "$dir/perf"
@@ -713,7 +732,6 @@ run_kernel() {
 	fi
 	# shellcheck disable=SC2086 # one folder per word
 	merge_shards "$cat" "$kdir" "$flat" $vms
-	rm -f "$cat"
 	for m in "${NX_MMU_MODES[@]:-tdp}"; do
 		if [ $flat = 1 ]; then
 			cdir=$kdir
@@ -721,7 +739,7 @@ run_kernel() {
 			cdir=$kdir/$m
 			echo "nx: cell $label/$m"
 		fi
-		summarize "$cdir" "$cdir/results.raw" "$m"
+		summarize "$cdir" "$cdir/results.raw" "$m" "$cat"
 		crc=$?
 		[ "$vms" = "$kdir" ] || name_vm_consoles "$cdir/ktap.log" "$kdir"
 		# A guest that died or hung fails the cell it was in.
@@ -730,7 +748,7 @@ run_kernel() {
 		NX_CELLS+=("$label/$m=$cdir")
 		rm -f "$cdir/results.raw"
 	done
-	rm -f "$kdir/results.raw"
+	rm -f "$kdir/results.raw" "$cat"
 	return 0
 }
 
@@ -804,7 +822,7 @@ run_host() {
 	NX_RUN_S=$(nx_seconds_between "$t0" "$(date +%s%N)")
 	nx_print_params >>"$raw"
 	nx_state_restore || echo "nx: WARNING: host state not fully restored" >&2
-	summarize "$dir" "$raw" ""
+	summarize "$dir" "$raw" "" "$cat"
 	rc=$?
 	rm -f "$raw"
 	return $rc

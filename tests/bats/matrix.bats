@@ -529,3 +529,13 @@ ok 2 fake.b.fail # SKIP mmu=shadow: insmod kvm_amd.ko npt=0 failed"
 		capture "$NX_TOP/scripts/run_cases.sh" "$BATS_TEST_TMPDIR/cases.txt" 5
 	assert_has_line "# nx_perf: fake.a.pass SKIP perf is not in the initramfs"
 }
+
+@test "missing_results: a case the guest died before reporting fails, named" {
+	local d=$BATS_TEST_TMPDIR
+	printf '%s\n' "TAP version 13" "1..3" "ok 1 t.one" "not ok 2 t.two # boom" >"$d/ktap.log"
+	printf '%s\n' "b t.one" "b t.two" "b t.three" >"$d/cases.txt"
+	capture bash -c '. "$NX_TOP/run_nx_tests.sh" || exit 99
+		missing_results "$1/ktap.log" "$1/cases.txt"' x "$d"
+	assert_status 0
+	assert_eq "$output" "not ok 3 t.three # no result: the guest died or hung before the test reported (see console.log)"
+}
