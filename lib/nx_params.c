@@ -69,29 +69,24 @@ bool nx_parse_selected(const char *s, char *word, size_t len)
 	return true;
 }
 
-/*
- * The value to write back: sysfs choice files read as "a [b] c" but take
- * only the selected word.
- */
-static int nx_sysfs_read_value(const char *rel, char *buf, size_t len)
+/* A bounded copy that a signal handler may make (no snprintf). */
+static void nx_copy(char *dst, const char *src, size_t len)
 {
-	char raw[128];
-	int r = nx_sysfs_read(rel, raw, sizeof(raw));
+	size_t n = strnlen(src, len - 1);
 
-	if (r)
-		return r;
-	if (!nx_parse_selected(raw, buf, len))
-		snprintf(buf, len, "%s", raw);
-	return 0;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
-int nx_sysfs_read(const char *rel, char *buf, size_t len)
+/*
+ * @path's contents without trailing newlines and blanks; open, read and
+ * close only, so that the restore on a signal can use it too.
+ */
+static int nx_read_path(const char *path, char *buf, size_t len)
 {
-	char path[PATH_MAX];
 	ssize_t n;
 	int fd;
 
-	nx_path(rel, path, sizeof(path));
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -errno;
@@ -103,6 +98,30 @@ int nx_sysfs_read(const char *rel, char *buf, size_t len)
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
 	return 0;
+}
+
+/*
+ * The value to write back: sysfs choice files read as "a [b] c" but take
+ * only the selected word.
+ */
+static int nx_read_value(const char *path, char *buf, size_t len)
+{
+	char raw[128];
+	int r = nx_read_path(path, raw, sizeof(raw));
+
+	if (r)
+		return r;
+	if (!nx_parse_selected(raw, buf, len))
+		nx_copy(buf, raw, len);
+	return 0;
+}
+
+int nx_sysfs_read(const char *rel, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	nx_path(rel, path, sizeof(path));
+	return nx_read_path(path, buf, len);
 }
 
 int nx_write_path(const char *path, const char *val, int flags)
@@ -187,11 +206,11 @@ static int nx_save(const char *rel)
 	if (t->nr == NX_PARAM_MAX)
 		return -ENOSPC;
 	s = &t->ent[t->nr];
-	r = nx_sysfs_read_value(rel, s->val, sizeof(s->val));
+	nx_path(rel, s->path, sizeof(s->path));
+	r = nx_read_value(s->path, s->val, sizeof(s->val));
 	if (r)
 		return r;
 	snprintf(s->rel, sizeof(s->rel), "%s", rel);
-	nx_path(rel, s->path, sizeof(s->path));
 	t->nr++;
 	return 0;
 }
@@ -232,39 +251,16 @@ int nx_kvm_param_set(const char *name, const char *val)
 	return nx_sysfs_set(rel, val);
 }
 
-/* A bounded copy that a signal handler may make (no snprintf). */
-static void nx_copy(char *dst, const char *src, size_t len)
-{
-	size_t n = strnlen(src, len - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /*
  * Whether @s still holds its saved value, and writing it back if not:
  * open, read and write only, for the signal path too.
  */
 static int nx_restore_one(const struct nx_saved *s)
 {
-	char raw[128], now[128];
-	ssize_t n;
-	int fd;
+	char now[128];
 
-	fd = open(s->path, O_RDONLY);
-	if (fd >= 0) {
-		n = read(fd, raw, sizeof(raw) - 1);
-		close(fd);
-		if (n >= 0) {
-			raw[n] = '\0';
-			while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == ' '))
-				raw[--n] = '\0';
-			if (!nx_parse_selected(raw, now, sizeof(now)))
-				nx_copy(now, raw, sizeof(now));
-			if (!strcmp(now, s->val))
-				return 0;
-		}
-	}
+	if (!nx_read_value(s->path, now, sizeof(now)) && !strcmp(now, s->val))
+		return 0;
 	return nx_write_path(s->path, s->val, O_TRUNC);
 }
 
