@@ -206,6 +206,22 @@ nx_vm_hostroot_args() {
 		-device "virtio-9p-pci,fsdev=results,mount_tag=results")
 }
 
+# Boot NX_KERNEL (its modules in NX_MODULES) as a lab host that runs CMD
+# from this checkout, OUT its one writable share, and wait for its TOTAL
+# results (the stream: OUT/results.raw).  0: it ran to the end; 125: it
+# could not start (NX_INFRA_WHY says why); 1: it died or hung.
+nx_vm_hostroot_run() {
+	local out=$1 total=$2 cmd=$3 rc
+	nx_vm_accel "$NX_KERNEL" >&2 || { NX_INFRA_WHY=$NX_ACCEL_WHY; return 125; }
+	nx_build_hostroot_initramfs "$out/initramfs.cpio" "$out" "$cmd" ||
+		{ NX_INFRA_WHY="could not build the initramfs"; return 125; }
+	nx_vm_hostroot_args "$out"
+	nx_vm_boot_all "$total" "$out" >&2
+	rc=$?
+	rm -f "$out/initramfs.cpio"
+	return $rc
+}
+
 # Where the accelerator choice looks; the bats tests point these at fakes.
 NX_CPUINFO=${NX_CPUINFO:-/proc/cpuinfo}
 NX_KVM_DEV=${NX_KVM_DEV:-/dev/kvm}

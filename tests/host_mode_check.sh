@@ -22,13 +22,8 @@ bail() {
 }
 
 nx_vm_default_kernel || bail "could not fetch the kernel"
-nx_vm_accel "$NX_KERNEL" >&2 || bail "$NX_ACCEL_WHY"
-nx_build_hostroot_initramfs "$out/initramfs.cpio" "$out" \
-	"tests/host_proofs.sh $(printf %q "$out")" || bail "could not build the initramfs"
-nx_vm_hostroot_args "$out"
-nx_vm_boot_all 8 "$out" >&2
+nx_vm_hostroot_run "$out" 8 "tests/host_proofs.sh $(printf %q "$out")"
 rc=$?
-rm -f "$out/initramfs.cpio"
 [ $rc = 125 ] && bail "$NX_INFRA_WHY"
 tr -d '\r' <"$out/results.raw"
 [ $rc = 0 ] || bail "died or hung (see $out/console.log)"

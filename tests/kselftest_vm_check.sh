@@ -32,15 +32,11 @@ NX_KEEP_KSFT=$out/ksft "$top/tests/install_tree_check.sh" --full "$tree" \
 grep '^time ' "$out/install.log"
 kernel=$("$top/scripts/debian_kernel.sh" "$spec") || die "no Debian kernel $spec"
 eval "$kernel"
-nx_vm_accel "$NX_KERNEL" >&2 || die "$NX_ACCEL_WHY"
-nx_build_hostroot_initramfs "$out/initramfs.cpio" "$out" \
-	"tests/kselftest_in_vm.sh $(printf %q "$out/ksft")" ||
-	die "could not build the initramfs"
-nx_vm_hostroot_args "$out"
 # One result line per test binary of the suite.
-nx_vm_boot_all "$(find "$top/x86_64" -name '*_test.c' | wc -l)" "$out" >&2
+nx_vm_hostroot_run "$out" "$(find "$top/x86_64" -name '*_test.c' | wc -l)" \
+	"tests/kselftest_in_vm.sh $(printf %q "$out/ksft")"
 rc=$?
-rm -f "$out/initramfs.cpio"
+[ $rc = 125 ] && die "$NX_INFRA_WHY"
 tr -d '\r' <"$out/results.raw"
 [ $rc = 0 ] || die "the VM died or hung (see $out/console.log)"
 ! grep -q '^not ok [0-9]* selftests: kvm: nx_' "$out/results.raw"

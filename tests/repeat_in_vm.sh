@@ -35,15 +35,11 @@ catalogue_all "$build" | while read -r bin name; do
 	done
 done >"$out/cases.txt"
 [ -s "$out/cases.txt" ] || die "none of the cases is in $build"
-nx_vm_accel "$NX_KERNEL" >&2 || die "$NX_ACCEL_WHY"
-nx_build_hostroot_initramfs "$out/initramfs.cpio" "$out" \
-	"tests/repeat_cases.sh $runs $(printf %q "$out/cases.txt")" ||
-	die "could not build the initramfs"
-nx_vm_hostroot_args "$out"
 NX_RUN_TIMEOUT=$((runs * $(wc -l <"$out/cases.txt") * NX_TEST_TIMEOUT)) \
-	nx_vm_boot_all "$(wc -l <"$out/cases.txt")" "$out" >&2
+	nx_vm_hostroot_run "$out" "$(wc -l <"$out/cases.txt")" \
+	"tests/repeat_cases.sh $runs $(printf %q "$out/cases.txt")"
 rc=$?
-rm -f "$out/initramfs.cpio"
+[ $rc = 125 ] && die "$NX_INFRA_WHY"
 tr -d '\r' <"$out/results.raw"
 [ $rc = 0 ] || die "the VM died or hung (see $out/console.log)"
 ! grep -q '^not ok ' "$out/results.raw"
