@@ -74,18 +74,4 @@ int nx_trace_read(const struct nx_probe *p, int n, struct nx_trace_rec *recs,
 /* Remove the instance, the group's probes and our mount.  Idempotent. */
 void nx_trace_cleanup(void);
 
-/*
- * The thread of this process whose comm starts with @comm (kernel threads
- * of a process, such as KVM's vhost tasks, are listed with its threads);
- * waits up to @timeout_ms for it to appear, returns 0 if it does not.
- */
-pid_t nx_find_thread(const char *comm, uint64_t timeout_ms);
-
-/*
- * The kernel thread named exactly @name (its full name, e.g. one KVM made
- * with kvm_vm_create_worker_thread() on 6.1); waits up to @timeout_ms,
- * returns 0 if there is none.
- */
-pid_t nx_find_kthread(const char *name, uint64_t timeout_ms);
-
 #endif /* NX_TRACE_H */

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* kprobe tracing in a private tracefs instance; see include/nx_trace.h. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,7 +14,6 @@
 #include "test_util.h"
 
 #include "nx_params.h"
-#include "nx_poll.h"
 #include "nx_signal.h"
 #include "nx_skip.h"
 #include "nx_trace.h"
@@ -350,72 +348,4 @@ int nx_trace_read(const struct nx_probe *p, int n, struct nx_trace_rec *recs,
 	}
 	free(buf);
 	return nr;
-}
-
-/*
- * A task listed under @dir (/proc or /proc/self/task) whose comm starts
- * with @comm, or is exactly @comm when @exact.  /proc/PID/comm shows a
- * kernel thread's full name, a user thread's only its first 15 characters.
- */
-struct nx_task_query {
-	const char *dir, *comm;
-	bool exact;
-	pid_t pid;
-};
-
-static bool nx_comm_matches(const struct nx_task_query *q, const char *comm)
-{
-	return q->exact ? !strcmp(comm, q->comm) :
-			  !strncmp(comm, q->comm, strlen(q->comm));
-}
-
-static bool nx_task_present(void *arg)
-{
-	struct nx_task_query *q = arg;
-	char path[PATH_MAX], comm[128];
-	struct dirent *d;
-	DIR *dir = opendir(q->dir);
-	ssize_t len;
-	int fd;
-
-	if (!dir)
-		return false;
-	while (!q->pid && (d = readdir(dir))) {
-		if (d->d_name[0] < '1' || d->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/comm", q->dir, d->d_name);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		len = read(fd, comm, sizeof(comm) - 1);
-		close(fd);
-		comm[len > 0 ? len : 0] = '\0';
-		comm[strcspn(comm, "\n")] = '\0';
-		if (nx_comm_matches(q, comm))
-			q->pid = atoi(d->d_name);
-	}
-	closedir(dir);
-	return q->pid;
-}
-
-static pid_t nx_find_task(struct nx_task_query *q, uint64_t timeout_ms)
-{
-	nx_poll_until(nx_task_present, q, timeout_ms, 1000, NULL);
-	return q->pid;
-}
-
-pid_t nx_find_thread(const char *comm, uint64_t timeout_ms)
-{
-	struct nx_task_query q = { .dir = "/proc/self/task", .comm = comm };
-
-	return nx_find_task(&q, timeout_ms);
-}
-
-pid_t nx_find_kthread(const char *name, uint64_t timeout_ms)
-{
-	struct nx_task_query q = {
-		.dir = "/proc", .comm = name, .exact = true,
-	};
-
-	return nx_find_task(&q, timeout_ms);
 }
