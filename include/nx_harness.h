@@ -21,14 +21,19 @@ struct nx_case {
 	const char *name;	/* "<variant>.<behaviour>", e.g. hugetlb_2m.split */
 	void (*fn)(const struct nx_case *c);
 	const void *arg;	/* per-case data, e.g. the backing to use */
-	unsigned int timeout_s;	/* 0: the suite's default */
 };
+
+/*
+ * A case's time limit unless -t says otherwise: the default of
+ * run_nx_tests.sh's NX_TEST_TIMEOUT, which it passes as -t.  The one limit
+ * of the test level (docs/runner.md "Timeouts").
+ */
+#define NX_CASE_TIMEOUT_S	120
 
 struct nx_suite {
 	const char *name;	/* prefix of every case's full name */
 	const struct nx_case *cases;
 	int nr_cases;
-	unsigned int timeout_s;
 	/* Optional suite-specific options (getopt letters, their handler). */
 	const char *optstring;
 	const char *usage;

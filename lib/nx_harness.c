@@ -266,7 +266,7 @@ static void nx_usage(const struct nx_suite *s, const char *prog)
 		"  -l          list the cases, one full name a line\n"
 		"  -r NAME     run only this case (repeatable)\n"
 		"  -t SECONDS  per-case timeout (default %u)\n",
-		prog, s->usage ? s->usage : "", s->timeout_s);
+		prog, s->usage ? s->usage : "", NX_CASE_TIMEOUT_S);
 }
 
 static int nx_report(const struct nx_suite *s, char **picks, int nr_picks,
@@ -288,7 +288,7 @@ static int nx_report(const struct nx_suite *s, char **picks, int nr_picks,
 			continue;
 		nx_full_name(s, c, full, sizeof(full));
 		printf("# RUN %s\n", full);
-		nx_run_case(c, c->timeout_s ? c->timeout_s : timeout_s, &o);
+		nx_run_case(c, timeout_s, &o);
 		printf("# " NX_DURATION_TAG "%llu\n",
 		       (unsigned long long)o.duration_ms);
 		n++;
@@ -313,7 +313,7 @@ static int nx_report(const struct nx_suite *s, char **picks, int nr_picks,
 
 int nx_suite_main(const struct nx_suite *s, int argc, char **argv)
 {
-	unsigned int timeout_s = s->timeout_s;
+	unsigned int timeout_s = NX_CASE_TIMEOUT_S;
 	char *picks[NX_MAX_PICKS];
 	char optstring[64];
 	int i, opt, nr_picks = 0;

@@ -125,7 +125,6 @@ int main(int argc, char **argv)
 		.name = "nx_recovery_flush",
 		.cases = cases,
 		.nr_cases = ARRAY_SIZE(cases),
-		.timeout_s = 120,
 	};
 
 	return nx_suite_main(&suite, argc, argv);

@@ -295,7 +295,6 @@ int main(int argc, char **argv)
 		.name = "nx_numa",
 		.cases = cases,
 		.nr_cases = ARRAY_SIZE(cases),
-		.timeout_s = 120,
 		.optstring = "M:",
 		.usage = "[-M node|frame|pool (sabotage after the splits)]",
 		.parse_opt = parse_opt,

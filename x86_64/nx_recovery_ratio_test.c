@@ -330,7 +330,6 @@ int main(int argc, char **argv)
 		.name = "nx_recovery_ratio",
 		.cases = cases,
 		.nr_cases = ARRAY_SIZE(cases),
-		.timeout_s = 120,
 		.optstring = "n:",
 		.usage = "[-n SPLIT_PAGES (64)]",
 		.parse_opt = parse_opt,

@@ -114,7 +114,6 @@ int main(int argc, char **argv)
 		.name = "nx_split_recovery",
 		.cases = cases,
 		.nr_cases = ARRAY_SIZE(cases),
-		.timeout_s = 120,
 		.optstring = "n:p:",
 		.usage = "[-n REGIONS (8)] [-p PERIOD_MS (100)]",
 		.parse_opt = parse_opt,

@@ -322,7 +322,6 @@ int main(int argc, char **argv)
 		.name = "nx_stress",
 		.cases = cases,
 		.nr_cases = ARRAY_SIZE(cases),
-		.timeout_s = 120,
 		.optstring = "v:n:d:p:R:",
 		.usage = "[-v VCPUS (8)] [-n REGIONS (512)] [-d MS (8000)] [-p PERIOD_MS (20)] [-R RATIO (2)]",
 		.parse_opt = parse_opt,

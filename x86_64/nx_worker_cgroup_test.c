@@ -442,7 +442,6 @@ int main(int argc, char **argv)
 		.name = "nx_worker_cgroup",
 		.cases = cases,
 		.nr_cases = ARRAY_SIZE(cases),
-		.timeout_s = 120,
 	};
 
 	return nx_suite_main(&suite, argc, argv);

@@ -124,7 +124,6 @@ static const struct nx_suite demo = {
 	.name = "demo",
 	.cases = demo_cases,
 	.nr_cases = ARRAY_SIZE(demo_cases),
-	.timeout_s = 60,
 };
 
 static const struct nx_case skip_cases[] = {
@@ -136,7 +135,6 @@ static const struct nx_suite skips = {
 	.name = "skips",
 	.cases = skip_cases,
 	.nr_cases = ARRAY_SIZE(skip_cases),
-	.timeout_s = 60,
 };
 
 static const struct nx_case slow_cases[] = {
@@ -148,11 +146,10 @@ static const struct nx_suite slow = {
 	.name = "slow",
 	.cases = slow_cases,
 	.nr_cases = ARRAY_SIZE(slow_cases),
-	.timeout_s = 60,
 };
 
 static const struct nx_case exit_cases[] = {
-	{ .name = "closed", .fn = case_close_and_hang, .timeout_s = 1 },
+	{ .name = "closed", .fn = case_close_and_hang },
 	{ .name = "helper", .fn = case_pass_leave_helper },
 	{ .name = "noted", .fn = case_fail_then_note },
 };
@@ -161,12 +158,10 @@ static const struct nx_suite exits = {
 	.name = "exits",
 	.cases = exit_cases,
 	.nr_cases = ARRAY_SIZE(exit_cases),
-	.timeout_s = 60,
 };
 
 static const struct nx_case knob_cases[] = {
-	/* The case's own timeout overrides the suite's. */
-	{ .name = "change", .fn = case_change_knob, .timeout_s = 1 },
+	{ .name = "change", .fn = case_change_knob },
 	{ .name = "check", .fn = case_check_knob },
 };
 
@@ -174,7 +169,6 @@ static const struct nx_suite knob = {
 	.name = "knob",
 	.cases = knob_cases,
 	.nr_cases = ARRAY_SIZE(knob_cases),
-	.timeout_s = 60,
 };
 
 struct run {
@@ -398,6 +392,8 @@ TEST(bad_options)
 	EXPECT_EXIT(2, &r);
 	EXPECT_STREQ("", r.out);
 	EXPECT_NE(NULL, strstr(r.err, "usage:"));
+	/* One default limit for every case: run_nx_tests.sh's too. */
+	EXPECT_NE(NULL, strstr(r.err, "per-case timeout (default 120)"));
 
 	RUN_SUITE(&r, &demo, "demo", "-t", "0");
 	EXPECT_EXIT(2, &r);
@@ -470,7 +466,7 @@ TEST(case_exit_ends_case)
 {
 	struct run r;
 
-	RUN_SUITE(&r, &exits, "exits");
+	RUN_SUITE(&r, &exits, "exits", "-t", "1");
 	EXPECT_EXIT(1, &r);
 	EXPECT_LINE(&r, "not ok 1 exits.closed # TIMEOUT: no result after 1s (last output: none)");
 	/* Not a timeout: the case exited, its helper does not count. */
@@ -508,7 +504,7 @@ TEST_F(fake, knob_restored_after_timeout)
 	char buf[64];
 	struct run r;
 
-	RUN_SUITE(&r, &knob, "knob");
+	RUN_SUITE(&r, &knob, "knob", "-t", "1");
 	EXPECT_EXIT(1, &r);
 	check_ktap(_metadata, r.out, 2, NULL, NULL);
 	EXPECT_LINE(&r, "not ok 1 knob.change # TIMEOUT: no result after 1s (last output: knob changed)");
