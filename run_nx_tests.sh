@@ -25,6 +25,11 @@ NX_BUILD_73=${NX_BUILD_73:-$NX_BUILD/7.3}
 . "$NX_TOP/scripts/vm.sh"
 # shellcheck source=scripts/vm/cases_env.sh
 . "$NX_TOP/scripts/vm/cases_env.sh"
+# shellcheck source=scripts/cli.sh
+. "$NX_TOP/scripts/cli.sh"
+
+# The options: set by parse_args, read by this file only (the sourced
+# scripts get what they need as arguments; the VM as its run.conf).
 
 NX_MODE=vm
 NX_KERNEL=
@@ -46,12 +51,12 @@ NX_HUGEPAGES=${NX_HUGEPAGES:-64}
 NX_HUGEPAGES_1G=${NX_HUGEPAGES_1G:-1}
 NX_VM_MEM=${NX_VM_MEM:-5120}
 NX_VM_NUMA=${NX_VM_NUMA:-2}
-NX_QEMU_PIDS=()
+# NX_ACCEL=kvm|tcg forces QEMU's accelerator (scripts/vm.sh
+# nx_vm_choose_accel; default: try KVM, else TCG).
+# What the signal handler must reach: the cases running on the host, and
+# the run's own scratch folder.
 NX_CASES_PID=
-# NX_ACCEL=kvm|tcg forces QEMU's accelerator (default: try KVM, else TCG);
-# from here on NX_ACCEL is the one in use (scripts/vm.sh nx_vm_accel).
-NX_ACCEL_REQ=${NX_ACCEL:-auto}
-NX_ACCEL=
+NX_RUN_TMP=
 
 usage() {
 	cat <<-EOU
@@ -119,15 +124,11 @@ usage() {
 }
 
 usage_error() {
-	echo "run_nx_tests.sh: $*" >&2
-	echo "Try 'run_nx_tests.sh --help'." >&2
-	exit 2
+	nx_usage_error 2 "$@"
 }
 
 need_value() {
-	if [ $# -lt 2 ] || [ -z "$2" ] || [ "${2#--}" != "$2" ]; then
-		usage_error "$1 needs a value"
-	fi
+	nx_has_value "$@" || usage_error "$1 needs a value"
 }
 
 # An empty item in a comma list is a usage error.
@@ -241,9 +242,9 @@ parse_args() {
 	else
 		NX_JOBS=$(default_jobs)
 	fi
-	case $NX_ACCEL_REQ in
+	case ${NX_ACCEL:-auto} in
 	auto | kvm | tcg) ;;
-	*) usage_error "NX_ACCEL=$NX_ACCEL_REQ: expected kvm or tcg" ;;
+	*) usage_error "NX_ACCEL=$NX_ACCEL: expected kvm or tcg" ;;
 	esac
 	local s
 	for s in "${NX_SABOTAGE[@]}"; do
@@ -378,8 +379,22 @@ on_signal() {
 		wait "$NX_CASES_PID"
 	fi
 	nx_state_restore
+	[ -z "$NX_RUN_TMP" ] || rm -rf "$NX_RUN_TMP"
 	trap - EXIT
 	exit 1
+}
+
+# The VM's run.conf (scripts/vm/run_conf.sh) into FILE: the options the
+# guest acts on, written once per run.
+write_run_conf() {
+	local f=$1
+	: >"$f" &&
+		nx_kv_set "$f" hugepages "$NX_HUGEPAGES" &&
+		nx_kv_set "$f" test_timeout "$NX_TEST_TIMEOUT" &&
+		nx_kv_set "$f" sabotage "${NX_SABOTAGE[*]}" &&
+		nx_kv_set "$f" mmu_modes "${NX_MMU_MODES[*]}" &&
+		nx_kv_set "$f" perf "$NX_PERF" &&
+		nx_kv_set "$f" passtrace_dump "${NX_PASSTRACE_DUMP:-}"
 }
 
 # The lines of the catalogue in DIR whose case is selected in SEL, in
@@ -390,26 +405,50 @@ catalogue_for() {
 		"$sel" -
 }
 
-# --meta arguments (into NX_META) naming each Debian build the cell used:
-# the kernel image (and a 7.x kernel's modules), the linux-source its tests were built from
-# (build/.debian-source, written by make), busybox-static, perf, and with
-# --kvm-src the headers the modules were built against.  series is
-# run_kernel's (the kernel's framework series); the host runs NX_BUILD.
+# The --meta arguments of nx_summary, one a line, naming each Debian build
+# the kernel of KREC used: the kernel image (and a 7.x kernel's modules),
+# the linux-source its tests in BUILD were built from (.debian-source,
+# written by make), busybox-static, perf, and with --kvm-src the headers
+# the modules were built against.
 debian_meta() {
-	local build=$NX_BUILD kv src hdr=
-	[ -n "${series:-}" ] && build=$(suite_build_dir "$series" 2>/dev/null)
+	local krec=$1 build=$2 kv src hdr=
 	src=$(cat "$build/.debian-source" 2>/dev/null)
 	# build_kvm_modules.sh names the headers it built against (those of
 	# the default 6.12 build when its folder predates that).
 	if [ -n "$NX_KVM_SRC" ]; then
 		hdr=$(cat "$NX_CACHE/kvm-modules/.debian-headers" 2>/dev/null) ||
-			hdr=linux-headers-$NX_KVER+deb12-amd64=$NX_DEB_VERSION
+			hdr=linux-headers-${NX_KVER:-}+deb12-amd64=${NX_DEB_VERSION:-}
 	fi
-	NX_META=()
-	for kv in "image=${NX_DEB_IMAGE:-}" "modules=${NX_DEB_MODULES:-}" "source=$src" \
-		"busybox=${NX_DEB_BUSYBOX:-}" "perf=${NX_DEB_PERF:-}" "headers=$hdr"; do
-		[ -n "${kv#*=}" ] && NX_META+=(--meta "debian_$kv")
+	for kv in "image=$(nx_kv_get "$krec" deb_image)" \
+		"modules=$(nx_kv_get "$krec" deb_modules)" "source=$src" \
+		"busybox=$(nx_kv_get "$krec" deb_busybox)" \
+		"perf=$(nx_kv_get "$krec" deb_perf)" "headers=$hdr"; do
+		[ -n "${kv#*=}" ] && printf '%s\n' --meta "debian_$kv"
 	done
+	return 0
+}
+
+# The --meta arguments of nx_summary of the run, the cell's MMU mode (if
+# any) and the kernel of KREC (kernel_release, else LABEL; the accelerator
+# and why), one a line.
+run_meta() {
+	local krec=$1 mmu=$2 label=$3 release accel why
+	release=$(nx_kv_get "$krec" release)
+	accel=$(nx_kv_get "$krec" accel)
+	why=$(nx_kv_get "$krec" accel_why)
+	printf '%s\n' --meta "mode=$NX_MODE"
+	[ -z "$mmu" ] || printf '%s\n' --meta "mmu=$mmu"
+	printf '%s\n' --meta "kernel_release=${release:-$label}" \
+		--meta "accel=${accel:-none}"
+	[ -z "$why" ] || printf '%s\n' --meta "accel_reason=$why"
+}
+
+# The folder of test binaries the kernel of KREC runs (its framework
+# series), quietly; the host runs NX_BUILD.
+krec_build_dir() {
+	local series
+	series=$(nx_kv_get "$1" series) || { echo "$NX_BUILD"; return 0; }
+	suite_build_dir "$series" 2>/dev/null
 }
 
 # The cases of CASES ("BINARY NAME" lines) that KTAP file KTAP has no
@@ -428,9 +467,11 @@ missing_results() {
 
 # Results of a cell: ktap.log, params.txt, perf/<test>.txt (--perf),
 # cell.txt, summary.json and the short summary.  MMU names the cell's mode
-# ("" on the host); CASES, if given, the cases the cell was to run.
+# ("" on the host); CASES, if given, the cases the cell was to run; KREC
+# the kernel and its boot.
 summarize() {
-	local dir=$1 raw=$2 mmu=${3:-} cases=${4:-} rc run_s
+	local dir=$1 raw=$2 mmu=${3:-} cases=${4:-} krec=$5 rc run_s boot_s
+	local -a meta rmeta
 	tr -d '\r' <"$raw" | grep -av '^# nx_\(param\|perf\|cell\): ' >"$dir/ktap.log"
 	if [ -n "$cases" ]; then
 		missing_results "$dir/ktap.log" "$cases" >"$dir/missing.ktap"
@@ -448,17 +489,16 @@ summarize() {
 			}'
 	fi
 	run_s=$(tr -d '\r' <"$raw" | sed -n 's/^# nx_cell: end [a-z]* run_s=//p')
-	run_s=${run_s:-${NX_RUN_S:-0}}
+	run_s=${run_s:-$(nx_kv_get "$krec" run_s || echo 0)}
+	boot_s=$(nx_kv_get "$krec" boot_s || echo 0)
 	printf 'kernel_release=%s\nmmu=%s\nboot_s=%s\nrun_s=%s\n' \
-		"$NX_RELEASE" "${mmu:-host}" "${NX_BOOT_S:-0}" "$run_s" >"$dir/cell.txt"
-	debian_meta
+		"$(nx_kv_get "$krec" release)" "${mmu:-host}" "$boot_s" "$run_s" \
+		>"$dir/cell.txt"
+	mapfile -t meta < <(debian_meta "$krec" "$(krec_build_dir "$krec")")
+	mapfile -t rmeta < <(run_meta "$krec" "$mmu" "")
 	"$NX_BUILD/nx_summary" --ktap "$dir/ktap.log" --out "$dir/summary.json" \
-		"${NX_META[@]}" \
-		--params "$dir/params.txt" --meta "mode=$NX_MODE" \
-		${mmu:+--meta "mmu=$mmu"} \
-		--meta "kernel_release=$NX_RELEASE" --meta "accel=${NX_ACCEL:-none}" \
-		${NX_ACCEL_WHY:+--meta "accel_reason=$NX_ACCEL_WHY"} \
-		--run-metric "boot_s=${NX_BOOT_S:-0}" --run-metric "run_s=$run_s"
+		"${meta[@]}" --params "$dir/params.txt" "${rmeta[@]}" \
+		--run-metric "boot_s=$boot_s" --run-metric "run_s=$run_s"
 	rc=$?
 	echo "nx: results in $dir"
 	return $rc
@@ -506,36 +546,32 @@ combine_rc() {
 	return 0
 }
 
-# The folder of a kernel's results: TOP/NAME with TOP (several cells),
-# else a new one under NX_RESULTS.  Sets kdir and flat.
+# The folder of a kernel's results, printed: TOP/NAME with TOP (several
+# cells), else a new one under NX_RESULTS.
 kernel_results_dir() {
 	local top=$1 name=$2
 	if [ -n "$top" ]; then
-		kdir=$top/$name
-		mkdir -p "$kdir" || return 1
+		mkdir -p "$top/$name" && printf '%s\n' "$top/$name"
 	else
-		kdir=$(new_results_dir "$name") || return 1
-		flat=1
+		new_results_dir "$name"
 	fi
 }
 
 # A kernel that failed before any test ran (not fetched, not booted, QEMU
 # aborted): its summary.json says so, with REASON, for a lab's dashboard.
 # DIR is its results folder if it has one yet, else one is made for
-# LABEL.  Returns 125.
+# LABEL; KREC what is known of the kernel.  Returns 125.
 infra_failure() {
-	local top=$1 dir=$2 label=$3 reason=$4 kdir flat=0
+	local top=$1 dir=$2 label=$3 reason=$4 krec=$5
+	local -a meta
 	echo "nx: $reason" >&2
 	if [ -z "$dir" ]; then
-		kernel_results_dir "$top" "$label" || return 125
-		dir=$kdir
+		dir=$(kernel_results_dir "$top" "$label") || return 125
 	fi
-	debian_meta
+	mapfile -t meta < <(debian_meta "$krec" "$(krec_build_dir "$krec")"
+		run_meta "$krec" "" "$label")
 	"$NX_BUILD/nx_summary" --infrastructure "$reason" \
-		--out "$dir/summary.json" "${NX_META[@]}" --meta "mode=$NX_MODE" \
-		--meta "kernel_release=${NX_RELEASE:-$label}" \
-		--meta "accel=${NX_ACCEL:-none}" \
-		${NX_ACCEL_WHY:+--meta "accel_reason=$NX_ACCEL_WHY"} >/dev/null
+		--out "$dir/summary.json" "${meta[@]}" >/dev/null
 	echo "nx: results in $dir"
 	return 125
 }
@@ -673,65 +709,111 @@ name_vm_consoles() {
 	done
 }
 
-# One kernel (a Debian SPEC, or "" for --kernel PATH or the default):
-# fetch it, build the initramfs with the tests of its framework series,
-# boot it and summarize each cell.  Results go to a new folder under
-# NX_RESULTS, or with TOP set (several cells) to TOP/<release>/<mode>/.
-# Appends each cell's exit code to NX_CELL_RC and its folder (as
-# LABEL=DIR) to NX_CELLS.
-run_kernel() {
-	local spec=$1 sel=$2 top=$3 kdir='' cat out series rc crc m cdir flat=0 label
-	local vms vdir nmodes
-	local NX_SERIES='' NX_RELEASE='' NX_INFRA_WHY=''
-	label=${spec:+debian-$spec}
-	label=${label:-kernel}
+# The kernel of a run into record KREC (kernel, modules; with SPEC, a
+# Debian one, what scripts/debian_kernel.sh says of it; else --kernel
+# PATH, else the default).  Prints why not.
+fetch_kernel() {
+	local spec=$1 krec=$2 out
 	if [ -n "$spec" ]; then
-		out=$("$NX_TOP/scripts/debian_kernel.sh" "$spec") ||
-			{ infra_failure "$top" "" "$label" "could not fetch Debian kernel $spec"; return; }
-		eval "$out"
-	elif [ -z "$NX_KERNEL" ]; then
-		nx_vm_default_kernel ||
-			{ infra_failure "$top" "" "$label" "could not fetch the kernel"; return; }
+		if ! out=$("$NX_TOP/scripts/debian_kernel.sh" "$spec") ||
+		   ! nx_kv_put "$krec" <<<"$out"; then
+			echo "could not fetch Debian kernel $spec"
+			return 1
+		fi
+	elif [ -n "$NX_KERNEL" ]; then
+		nx_kv_set "$krec" kernel "$NX_KERNEL"
+		nx_kv_set "$krec" modules "$NX_MODULES"
+	else
+		nx_vm_default_kernel "$krec" || { echo "could not fetch the kernel"; return 1; }
 	fi
-	NX_RELEASE=$(nx_bzimage_release "$NX_KERNEL") ||
-		{ infra_failure "$top" "" "$label" "$NX_KERNEL is not a bzImage"; return; }
-	if [ -n "$NX_KVM_SRC" ]; then
-		NX_MODULES_OVERRIDE=$NX_CACHE/kvm-modules
-		"$NX_TOP/scripts/build_kvm_modules.sh" --release "$NX_RELEASE" \
-			"$NX_KVM_SRC" "$NX_MODULES_OVERRIDE"
-		case $? in
-		0) ;;
-		2) return 2 ;; # a tree of another version than the kernel: refused
-		*) infra_failure "$top" "" "$label" "could not build kvm modules from $NX_KVM_SRC"; return ;;
-		esac
-	fi
-	series=${NX_SERIES:-$(series_of_release "$NX_RELEASE")}
-	# Column label of the kernel: 6.12.117, 6.1.0-56.
-	label=${NX_RELEASE%-amd64}
-	label=${label%+deb*}
-	kernel_results_dir "$top" "$NX_RELEASE" || return 125
-	nx_vm_accel "$NX_KERNEL" ||
-		{ infra_failure "$top" "$kdir" "$label" "$NX_ACCEL_WHY"; return; }
-	cat=$kdir/cases.txt
-	catalogue_for "$(suite_build_dir "$series")" "$sel" >"$cat"
+	# Rebuilt modules that win over the kernel's (run_canaries.sh).
+	[ -z "${NX_MODULES_OVERRIDE:-}" ] ||
+		nx_kv_set "$krec" modules_override "$NX_MODULES_OVERRIDE"
+}
+
+# --kvm-src: kvm.ko and kvm-amd.ko rebuilt from NX_KVM_SRC for the kernel
+# of KREC, which boots with them.  Returns build_kvm_modules.sh's status
+# (2: a tree of another version than the kernel, refused).
+rebuild_kvm() {
+	local krec=$1 out=$NX_CACHE/kvm-modules rc
+	[ -n "$NX_KVM_SRC" ] || return 0
+	"$NX_TOP/scripts/build_kvm_modules.sh" --release "$(nx_kv_get "$krec" release)" \
+		"$NX_KVM_SRC" "$out"
+	rc=$?
+	[ $rc = 0 ] && nx_kv_set "$krec" modules_override "$out"
+	return $rc
+}
+
+# Boot the VMs of a kernel (KREC) in KDIR, the cases of CAT dealt out over
+# them (shard_cases), each with the run's RUNCONF; then split and merge
+# their results into the cells' results.raw.  Returns 0, 1 (a VM died or
+# hung), or 125 after writing the infrastructure failure (TOP, LABEL).
+boot_kernel() {
+	local krec=$1 kdir=$2 cat=$3 runconf=$4 top=$5 label=$6 flat=$7
+	local vms vdir rc nmodes=${#NX_MMU_MODES[@]}
 	vms=$(shard_cases "$cat" "$kdir") || return 125
 	for vdir in $vms; do
-		nx_build_initramfs "$vdir/initramfs.cpio" "$vdir/cases.txt" ||
-			{ infra_failure "$top" "$kdir" "$label" "could not build the initramfs"; return; }
+		nx_build_initramfs "$vdir/initramfs.cpio" "$vdir/cases.txt" \
+			"$runconf" "$krec" || {
+			infra_failure "$top" "$kdir" "$label" "could not build the initramfs" "$krec"
+			return
+		}
 	done
-	nmodes=${#NX_MMU_MODES[@]}
 	# shellcheck disable=SC2086 # one folder per word
-	nx_vm_boot_all "$(($(grep -c . "$cat") * (nmodes ? nmodes : 1)))" $vms
+	nx_vm_boot_all "$krec" "$(($(grep -c . "$cat") * (nmodes ? nmodes : 1)))" $vms
 	rc=$?
 	for vdir in $vms; do
 		rm -f "$vdir/initramfs.cpio"
 	done
 	if [ $rc -eq 125 ]; then
-		infra_failure "$top" "$kdir" "$label" "$NX_INFRA_WHY"
+		infra_failure "$top" "$kdir" "$label" "$(nx_kv_get "$krec" infra_why)" "$krec"
 		return
 	fi
 	# shellcheck disable=SC2086 # one folder per word
 	merge_shards "$cat" "$kdir" "$flat" $vms
+	return $rc
+}
+
+# One kernel (a Debian SPEC, or "" for --kernel PATH or the default):
+# fetch it, build the initramfs with the tests of its framework series,
+# boot it and summarize each cell.  Results go to a new folder under
+# NX_RESULTS, or with TOP set (several cells) to TOP/<release>/<mode>/.
+# Appends a line "RC LABEL/MODE=DIR" per cell to the file CELLS.  TMP is
+# the run's scratch folder: the kernel's record, the accelerator chosen
+# (accel.env) and the VMs' run.conf are there.
+run_kernel() {
+	local spec=$1 sel=$2 top=$3 cells=$4 tmp=$5
+	local krec kdir cat why release series rc crc m cdir flat=0 label
+	label=${spec:+debian-$spec}
+	label=${label:-kernel}
+	krec=$(mktemp "$tmp/kernel.XXXXXX") || return 125
+	why=$(fetch_kernel "$spec" "$krec") ||
+		{ infra_failure "$top" "" "$label" "$why" "$krec"; return; }
+	release=$(nx_bzimage_release "$(nx_kv_get "$krec" kernel)") ||
+		{ infra_failure "$top" "" "$label" "$(nx_kv_get "$krec" kernel) is not a bzImage" "$krec"; return; }
+	nx_kv_set "$krec" release "$release"
+	rebuild_kvm "$krec"
+	case $? in
+	0) ;;
+	2) return 2 ;;
+	*) infra_failure "$top" "" "$label" "could not build kvm modules from $NX_KVM_SRC" "$krec"; return ;;
+	esac
+	series=$(nx_kv_get "$krec" series) || series=$(series_of_release "$release")
+	nx_kv_set "$krec" series "$series"
+	# Column label of the kernel: 6.12.117, 6.1.0-56.
+	label=${release%-amd64}
+	label=${label%+deb*}
+	kdir=$(kernel_results_dir "$top" "$release") || return 125
+	[ -n "$top" ] || flat=1
+	nx_vm_accel "$krec" "$tmp/accel.env" || {
+		infra_failure "$top" "$kdir" "$label" "$(nx_kv_get "$krec" accel_why)" "$krec"
+		return
+	}
+	cat=$kdir/cases.txt
+	catalogue_for "$(suite_build_dir "$series")" "$sel" >"$cat"
+	boot_kernel "$krec" "$kdir" "$cat" "$tmp/run.conf" "$top" "$label" "$flat"
+	rc=$?
+	[ $rc = 125 ] && return 125
 	for m in "${NX_MMU_MODES[@]:-tdp}"; do
 		if [ $flat = 1 ]; then
 			cdir=$kdir
@@ -739,79 +821,89 @@ run_kernel() {
 			cdir=$kdir/$m
 			echo "nx: cell $label/$m"
 		fi
-		summarize "$cdir" "$cdir/results.raw" "$m" "$cat"
+		summarize "$cdir" "$cdir/results.raw" "$m" "$cat" "$krec"
 		crc=$?
-		[ "$vms" = "$kdir" ] || name_vm_consoles "$cdir/ktap.log" "$kdir"
+		# Several VMs (shard_cases made vm-1...): which one ran what.
+		[ -d "$kdir/vm-1" ] && name_vm_consoles "$cdir/ktap.log" "$kdir"
 		# A guest that died or hung fails the cell it was in.
 		[ $crc = 0 ] && crc=$rc
-		NX_CELL_RC+=("$crc")
-		NX_CELLS+=("$label/$m=$cdir")
+		echo "$crc $label/$m=$cdir" >>"$cells"
 		rm -f "$cdir/results.raw"
 	done
 	rm -f "$kdir/results.raw" "$cat"
 	return 0
 }
 
+# Every kernel of the run (--kernel) under every MMU mode (--mmu), the
+# cases of SEL; TMP the run's scratch folder.  With several cells, their
+# table goes to TOP/matrix.txt.  Returns combine_rc of the cells.
 run_vm() {
-	local sel=$1 top='' spec rc ncells t0 n m
-	local -a specs=("${NX_KERNEL_SPECS[@]}") NX_CELL_RC=() NX_CELLS=()
+	local sel=$1 tmp=$2 top='' spec rc ncells t0 n m cells=$2/cells
+	local -a specs=("${NX_KERNEL_SPECS[@]}") rcs=() table=()
 	[ ${#specs[@]} -gt 0 ] || specs=("")
 	ncells=$((${#specs[@]} * (${#NX_MMU_MODES[@]} > 1 ? ${#NX_MMU_MODES[@]} : 1)))
 	if [ $ncells -gt 1 ]; then
 		top=$(new_results_dir matrix) || return 125
 	fi
+	: >"$cells"
 	t0=$(date +%s%N)
 	for spec in "${specs[@]}"; do
-		n=${#NX_CELLS[@]}
-		run_kernel "$spec" "$sel" "$top"
+		n=$(grep -c . "$cells")
+		run_kernel "$spec" "$sel" "$top" "$cells" "$tmp"
 		rc=$?
-		[ $rc = 0 ] || NX_CELL_RC+=("$rc")
+		[ $rc = 0 ] || rcs+=("$rc")
 		# A kernel that did not boot: its cells show as not run.
-		if [ ${#NX_CELLS[@]} = "$n" ]; then
+		if [ "$(grep -c . "$cells")" = "$n" ]; then
 			for m in "${NX_MMU_MODES[@]:-tdp}"; do
-				NX_CELLS+=("${spec:-kernel}/$m=/nonexistent")
+				echo "- ${spec:-kernel}/$m=/nonexistent" >>"$cells"
 			done
 		fi
 	done
+	mapfile -t table < <(cut -d' ' -f2- "$cells")
+	mapfile -t -O ${#rcs[@]} rcs < <(cut -d' ' -f1 "$cells" | grep -vx -- -)
 	if [ -n "$top" ]; then
 		{
-			"$NX_BUILD/nx_summary" --table "${NX_CELLS[@]}"
+			"$NX_BUILD/nx_summary" --table "${table[@]}"
 			echo "matrix wall time: $(nx_seconds_between "$t0" "$(date +%s%N)") s" \
-				"(${#specs[@]} kernels, ${#NX_CELLS[@]} cells, $NX_JOBS VMs at once)"
+				"(${#specs[@]} kernels, ${#table[@]} cells, $NX_JOBS VMs at once)"
 		} >"$top/matrix.txt"
 		echo "nx: matrix (kernel/mmu), results in $top"
 		cat "$top/matrix.txt"
 	fi
-	combine_rc "${NX_CELL_RC[@]}"
+	combine_rc "${rcs[@]}"
 }
 
 # --perf on the host: Debian's perf if it runs here (exported for
-# run_cases.sh), otherwise the reason every case reports.
+# run_cases.sh, named in KREC), otherwise the reason every case reports.
 perf_on_host() {
+	local krec=$1 bin
 	[ "$NX_PERF" = 1 ] || return 0
-	if nx_fetch_perf; then
-		nx_perf_setup "$NX_PERF_BIN" "no perf at $NX_PERF_BIN"
+	if nx_fetch_perf "$krec"; then
+		bin=$(nx_kv_get "$krec" perf_bin)
+		nx_perf_setup "$bin" "no perf at $bin"
 	else
 		export NX_PERF_SKIP="could not fetch linux-perf"
 	fi
 }
 
+# The cases of CAT on this machine's KVM, the host state saved before and
+# restored after (also by main's EXIT trap and on_signal); TMP the run's
+# scratch folder.
 run_host() {
-	local cat=$1 dir raw rc t0
+	local cat=$1 tmp=$2 krec=$2/host.env dir raw rc t0
 	[ "$(id -u)" = 0 ] || { echo "nx: SKIP --host needs root"; return 4; }
 	[ -c /dev/kvm ] || { echo "nx: SKIP --host needs /dev/kvm"; return 4; }
-	NX_RELEASE=$(uname -r)
-	dir=$(new_results_dir "$NX_RELEASE") || return 1
+	nx_kv_set "$krec" release "$(uname -r)"
+	dir=$(new_results_dir "$(uname -r)") || return 1
 	raw=$dir/results.raw
 	# A run killed before it could restore (SIGKILL) left a journal.
 	nx_state_recover || { echo "nx: could not restore a killed run's host state" >&2; return 125; }
 	nx_state_save || { echo "nx: could not save the host state" >&2; return 125; }
-	trap 'nx_state_restore' EXIT
 	# Cases that write what cannot be restored (nx_huge_pages=never sticks
 	# until kvm.ko is reloaded) skip on a host.
 	export NX_HOST_MODE=1
 	nx_state_set kernel/mm/hugepages/hugepages-2048kB/nr_hugepages "$NX_HUGEPAGES"
-	perf_on_host
+	perf_on_host "$krec"
 	t0=$(date +%s%N)
 	# In the background, so that a signal is handled at once (on_signal).
 	"$NX_TOP/scripts/run_cases.sh" "$cat" "$NX_TEST_TIMEOUT" >"$raw" &
@@ -819,13 +911,20 @@ run_host() {
 	wait "$NX_CASES_PID"
 	NX_CASES_PID=
 	grep -E '^(not )?ok ' "$raw"
-	NX_RUN_S=$(nx_seconds_between "$t0" "$(date +%s%N)")
+	nx_kv_set "$krec" run_s "$(nx_seconds_between "$t0" "$(date +%s%N)")"
 	nx_print_params >>"$raw"
 	nx_state_restore || echo "nx: WARNING: host state not fully restored" >&2
-	summarize "$dir" "$raw" "" "$cat"
+	summarize "$dir" "$raw" "" "$cat" "$krec"
 	rc=$?
 	rm -f "$raw"
 	return $rc
+}
+
+# On every exit: the host state back (a no-op unless --host saved it),
+# the scratch folder gone.
+on_exit() {
+	nx_state_restore
+	[ -z "$NX_RUN_TMP" ] || rm -rf "$NX_RUN_TMP"
 }
 
 main() {
@@ -844,25 +943,26 @@ main() {
 		exit $?
 	fi
 	build_suite || { echo "nx: build failed" >&2; exit 125; }
-	all=$(mktemp) sel=$(mktemp)
+	NX_RUN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/nx-run.XXXXXX") || exit 125
+	trap 'on_exit' EXIT
+	all=$NX_RUN_TMP/catalogue sel=$NX_RUN_TMP/selected
 	catalogue_all >"$all"
 	if [ $NX_LIST = 1 ]; then
 		cut -d' ' -f2 "$all"
-		rm -f "$all" "$sel"
 		exit 0
 	fi
-	(catalogue_select "$all") >"$sel" || { rm -f "$all" "$sel"; exit 2; }
+	(catalogue_select "$all") >"$sel" || exit 2
+	write_run_conf "$NX_RUN_TMP/run.conf" || exit 125
 	# A signal kills the VM and restores the host (--host) before exiting.
 	trap 'on_signal INT' INT
 	trap 'on_signal TERM' TERM
 	trap 'on_signal HUP' HUP
 	if [ "$NX_MODE" = vm ]; then
-		run_vm "$sel"
+		run_vm "$sel" "$NX_RUN_TMP"
 	else
-		run_host "$sel"
+		run_host "$sel" "$NX_RUN_TMP"
 	fi
 	rc=$?
-	rm -f "$all" "$sel"
 	exit $rc
 }
 

@@ -33,6 +33,8 @@ NX_BISECT_FRAGMENT=${NX_BISECT_FRAGMENT:-$NX_TOP/configs/nx-bisect.config}
 NX_BISECT_JOBS=${NX_BISECT_JOBS:-2}
 # git bisect run aborts on an exit code of 128 or more.
 NX_BISECT_ABORT=128
+# shellcheck source=scripts/cli.sh
+. "$NX_TOP/scripts/cli.sh"
 
 NX_BISECT_MODE=
 NX_BISECT_TREE=
@@ -46,19 +48,16 @@ bisect_log() {
 	echo "nx-bisect: $*" >&2
 }
 
+# A usage error aborts a `git bisect run`; otherwise exit 2.
 bisect_usage_error() {
-	echo "run_nx_tests.sh: $*" >&2
-	echo "Try 'run_nx_tests.sh --help'." >&2
 	if [ "$NX_BISECT_MODE" = git ]; then
-		exit $NX_BISECT_ABORT
+		nx_usage_error $NX_BISECT_ABORT "$@"
 	fi
-	exit 2
+	nx_usage_error 2 "$@"
 }
 
 bisect_need_value() {
-	if [ $# -lt 2 ] || [ -z "$2" ] || [ "${2#--}" != "$2" ]; then
-		bisect_usage_error "$1 needs a value"
-	fi
+	nx_has_value "$@" || bisect_usage_error "$1 needs a value"
 }
 
 bisect_parse_args() {

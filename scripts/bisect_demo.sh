@@ -22,8 +22,10 @@ set -uo pipefail
 
 NX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NX_CACHE=${NX_CACHE:-$NX_TOP/.cache}
+# shellcheck source=scripts/kv.sh
+. "$NX_TOP/scripts/kv.sh"
 versions=$("$NX_TOP/scripts/debian_version.sh" 6.12) || exit 1
-eval "$versions"
+nx_kv_import <<<"$versions" || exit 1
 SRC=$NX_CACHE/linux-$NX_KVER
 DEMO=${NX_BISECT_DEMO:-$NX_CACHE/bisect-demo/linux}
 BREAK=$NX_TOP/tests/canaries/recovery-skips-zap.patch

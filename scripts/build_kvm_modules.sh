@@ -126,8 +126,10 @@ case $ver in
 	exit 2
 	;;
 esac
+# shellcheck source=scripts/kv.sh
+. "$NX_TOP/scripts/kv.sh"
 versions=$("$NX_TOP/scripts/debian_version.sh" "$group") || exit 1
-eval "$versions"
+nx_kv_import <<<"$versions" || exit 1
 if [ "$group" = 7.3 ]; then
 	NX_KVER=$NX_73_KVER
 	NX_DEB_VERSION=$NX_73_DEB_VERSION

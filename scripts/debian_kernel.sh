@@ -2,15 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Fetch one of Debian's kernel images (never installed: scripts/debian_pkg.sh
-# unpacks it under .cache/pkgs) and say where it is, as shell assignments:
+# unpacks it under .cache/pkgs) and say where it is, as the lines of a
+# kernel record (scripts/kv.sh, docs/runner.md), plain values:
 #
-#   NX_KERNEL=<vmlinuz>  NX_MODULES=<.../lib/modules/<release>>
-#   NX_SERIES=6.1|6.12|7.2|7.3   NX_RELEASE=<uname -r of that kernel>
-#   NX_DEB_IMAGE=<package>=<Debian version>
-#   NX_DEB_MODULES=<package>=<Debian version>   (7.x, whose modules are a
-#                                                package apart; else empty)
+#   kernel=<vmlinuz>  modules=<.../lib/modules/<release>>
+#   series=6.1|6.12|7.2|7.3   release=<uname -r of that kernel>
+#   deb_image=<package>=<Debian version>
+#   deb_modules=<package>=<Debian version>   (7.x, whose modules are a
+#                                            package apart; else empty)
 #
-# usage: debian_kernel.sh SPEC         fetch, print the assignments
+# usage: debian_kernel.sh SPEC         fetch, print the record
 #        debian_kernel.sh --list SERIES the versions of SERIES (6.1, 6.12,
 #                                       7, 7.2, 7.3), oldest first, each
 #                                       usable as SPEC
@@ -37,6 +38,8 @@ NX_CACHE=${NX_CACHE:-$NX_TOP/.cache}
 NX_DEBIAN_PKG=${NX_DEBIAN_PKG:-$NX_TOP/scripts/debian_pkg.sh}
 # shellcheck source=scripts/debian_version.sh
 . "$NX_TOP/scripts/debian_version.sh"
+# shellcheck source=scripts/kv.sh
+. "$NX_TOP/scripts/kv.sh"
 
 # die MESSAGE [EXIT]
 die() {
@@ -44,15 +47,12 @@ die() {
 	exit "${2:-1}"
 }
 
-# say_kernel KERNEL MODULES IMAGE_PKG MODULES_PKG: the assignments, with
+# say_kernel KERNEL MODULES IMAGE_PKG MODULES_PKG: the record, with
 # series and release of the kernel chosen.
 say_kernel() {
-	printf 'NX_KERNEL=%q\n' "$1"
-	printf 'NX_MODULES=%q\n' "$2"
-	printf 'NX_SERIES=%q\n' "$series"
-	printf 'NX_RELEASE=%q\n' "$release"
-	printf 'NX_DEB_IMAGE=%q\n' "$3"
-	printf 'NX_DEB_MODULES=%q\n' "$4"
+	printf 'kernel=%s\nmodules=%s\nseries=%s\nrelease=%s\n' \
+		"$1" "$2" "$series" "$release"
+	printf 'deb_image=%s\ndeb_modules=%s\n' "$3" "$4"
 }
 
 usage() {
@@ -158,7 +158,7 @@ esac
 case $spec in
 6.12)
 	out=$("$NX_TOP/scripts/debian_version.sh" 6.12) || die "no 6.12 build to boot"
-	eval "$out"
+	nx_kv_import <<<"$out" || die "scripts/debian_version.sh: unexpected output"
 	version=$NX_KVER
 	debver=$NX_DEB_VERSION
 	;;

@@ -216,8 +216,8 @@ nx_state_restore() {
 	return $rc
 }
 
-# Read a journal into NX_SAVED and NX_STATE_KNOBS; sets jpid, jstarted,
-# jboot and NX_STATE_HAD_TRACE.
+# Read the journal's knobs into NX_SAVED and NX_STATE_KNOBS, and whether
+# the tracing was there before into NX_STATE_HAD_TRACE.
 nx_state_read_journal() {
 	local tag k v
 	NX_STATE_KNOBS=()
@@ -225,13 +225,15 @@ nx_state_read_journal() {
 	NX_STATE_HAD_TRACE=0
 	while read -r tag k v; do
 		case $tag in
-		pid) jpid=$k ;;
-		started) jstarted=$k ;;
-		boot_id) jboot=$k ;;
 		knob) NX_SAVED[$k]=$v; NX_STATE_KNOBS+=("$k") ;;
 		had_trace) NX_STATE_HAD_TRACE=1 ;;
 		esac
 	done <"$NX_STATE_JOURNAL"
+}
+
+# The journal's header field TAG (pid, started, boot_id).
+nx_state_journal_field() {
+	sed -n "s/^$1 //p" "$NX_STATE_JOURNAL" | head -n 1
 }
 
 # A journal a killed run left (run_nx_tests.sh --host restores it before
@@ -239,10 +241,13 @@ nx_state_read_journal() {
 # what changed.  0: nothing to do or restored; 1: could not.  Needs the
 # lock, so it never races a run whose processes still live.
 nx_state_recover() {
-	local jpid='' jstarted='' jboot='' what rc=0
+	local jpid jstarted jboot what rc=0
 	[ -e "$NX_STATE_JOURNAL" ] || return 0
 	nx_state_lock || return 1
 	nx_state_read_journal
+	jpid=$(nx_state_journal_field pid)
+	jstarted=$(nx_state_journal_field started)
+	jboot=$(nx_state_journal_field boot_id)
 	if [ "$jboot" != "$(nx_state_boot_id)" ]; then
 		echo "nx: host-state journal of run $jpid ($jstarted) is from an earlier boot: nothing to restore"
 		rm -f "$NX_STATE_JOURNAL"

@@ -2,11 +2,20 @@
 # shellcheck shell=bash
 #
 # VM mode of run_nx_tests.sh: fetch the kernel, build the initramfs, boot it
-# under QEMU and collect what the guest reports.  Sourced; uses NX_TOP,
-# NX_CACHE and the Debian builds scripts/debian_version.sh resolves (the
-# series in versions.env), and sets NX_BOOT_S, NX_RUN_S,
-# NX_ACCEL, NX_ACCEL_WHY, NX_INFRA_WHY and NX_QEMU_PIDS for the caller.
-# shellcheck disable=SC2034 # the variables above are the caller's
+# under QEMU and collect what the guest reports.  Sourced.
+#
+# What a boot needs and what it found travel in a kernel record (KREC, a
+# file of key=value lines, scripts/kv.sh; docs/runner.md lists the keys):
+# the functions here take it, and the other files they need, as arguments,
+# and read nothing of their caller's variables.  From the environment they
+# read only the documented knobs (NX_ACCEL, NX_BOOT_TIMEOUT, NX_RUN_TIMEOUT,
+# NX_VM_MEM, NX_VM_NUMA, NX_HUGEPAGES_1G, NX_QEMU and the paths NX_TOP and
+# NX_CACHE).  Their own state is the QEMUs running (NX_VM_PIDS, for
+# nx_vm_kill_all from a signal handler) and the Debian builds resolved once
+# per run (nx_debian_versions).
+
+# shellcheck source=scripts/kv.sh
+. "$NX_TOP/scripts/kv.sh"
 
 # Kernel release of a bzImage, from its setup header (kernel_version field).
 nx_bzimage_release() {
@@ -18,35 +27,38 @@ nx_bzimage_release() {
 }
 
 # The Debian builds to fetch (scripts/debian_version.sh: the newest of each
-# series in versions.env), asked once per run, when first needed.
+# series in versions.env) as NX_KVER, NX_DEB_VERSION, NX_PERF_DEB_VERSION
+# and NX_BUSYBOX_DEB_VERSION, resolved once per run, when first needed
+# (NX_DEB_RESOLVED=1: already given, as the bats tests do).
 nx_debian_versions() {
 	local out
 	[ "${NX_DEB_RESOLVED:-0}" = 1 ] && return 0
 	out=$("$NX_TOP/scripts/debian_version.sh") || return 1
-	eval "$out"
+	nx_kv_import <<<"$out" || return 1
 	NX_DEB_RESOLVED=1
 }
 
-# Default kernel: Debian's image of the same build as the source the suite
-# and --kvm-src modules are built from.
+# Default kernel, into KREC (kernel, modules, deb_image): Debian's image of
+# the same build as the source the suite and --kvm-src modules are built
+# from.
 nx_vm_default_kernel() {
+	local krec=$1 rel dir
 	nx_debian_versions || return 1
-	local rel=${NX_KVER}+deb12-amd64
-	local dir=$NX_CACHE/pkgs/linux-image-$rel-$NX_DEB_VERSION
-
+	rel=${NX_KVER}+deb12-amd64
+	dir=$NX_CACHE/pkgs/linux-image-$rel-$NX_DEB_VERSION
 	"$NX_TOP/scripts/debian_pkg.sh" \
 		"linux-image-$rel-unsigned=$NX_DEB_VERSION" "$dir" >&2 || return 1
-	NX_KERNEL=$dir/boot/vmlinuz-$rel
-	NX_MODULES=$dir/lib/modules/$rel
-	NX_DEB_IMAGE=linux-image-$rel-unsigned=$NX_DEB_VERSION
+	nx_kv_set "$krec" kernel "$dir/boot/vmlinuz-$rel"
+	nx_kv_set "$krec" modules "$dir/lib/modules/$rel"
+	nx_kv_set "$krec" deb_image "linux-image-$rel-unsigned=$NX_DEB_VERSION"
 }
 
 # Path of module NAME (kvm_amd or kvm-amd) under DIR, any compression.
-# Rebuilt modules in NX_MODULES_OVERRIDE (a folder of .ko files) win.
+# Rebuilt modules in OVERRIDE (a folder of .ko files), if given, win.
 nx_find_module() {
-	local alt=${2//_/-} dir ko
-	for dir in ${NX_MODULES_OVERRIDE:+"$NX_MODULES_OVERRIDE"} "$1"; do
-		ko=$(find "$dir" \( -name "$2.ko*" -o -name "$alt.ko*" \) -print -quit)
+	local dir=$1 name=$2 override=${3:-} alt=${2//_/-} d ko
+	for d in ${override:+"$override"} "$dir"; do
+		ko=$(find "$d" \( -name "$name.ko*" -o -name "$alt.ko*" \) -print -quit)
 		[ -n "$ko" ] && break
 	done
 	printf '%s\n' "$ko"
@@ -61,32 +73,53 @@ nx_ko_cat() {
 	esac
 }
 
-# Append NAME's dependencies, then NAME, to NX_ORDER (each once).
+# "NAME PATH" lines of module NAME's dependencies, then NAME, in load
+# order, leaving out the names in SEEN (space-separated) and what is built
+# into the kernel (--bisect builds).  DIR and OVERRIDE as nx_find_module.
 nx_module_deps() {
-	local dir=$1 name=${2//-/_} ko dep deps
-	case " ${NX_ORDER[*]} " in *" $name "*) return 0 ;; esac
-	# Built into the kernel (--bisect builds): nothing to load.
+	local dir=$1 override=$2 name=${3//-/_} seen=" ${4:-} " ko dep deps out
+	case $seen in *" $name "*) return 0 ;; esac
 	grep -qE "/(${name}|${name//_/-})\.ko\$" "$dir/modules.builtin" \
 		2>/dev/null && return 0
-	ko=$(nx_find_module "$dir" "$name")
+	ko=$(nx_find_module "$dir" "$name" "$override")
 	[ -n "$ko" ] || { echo "nx: module $name not found in $dir" >&2; return 1; }
 	deps=$(nx_ko_cat "$ko" | tr '\0' '\n' | sed -n 's/^depends=//p' | head -n 1)
 	for dep in ${deps//,/ }; do
-		nx_module_deps "$dir" "$dep" || return 1
+		out=$(nx_module_deps "$dir" "$override" "$dep" "$seen") || return 1
+		[ -n "$out" ] || continue
+		printf '%s\n' "$out"
+		seen+=" $(cut -d' ' -f1 <<<"$out" | tr '\n' ' ')"
 	done
-	NX_ORDER+=("$name")
-	NX_KO[$name]=$ko
+	echo "$name $ko"
+}
+
+# "NAME PATH" lines of the modules NAME... and their dependencies, each
+# once, in load order, for the kernel of KREC (its modules, and rebuilt
+# ones in modules_override).
+nx_module_order() {
+	local krec=$1 dir override name out seen=''
+	shift
+	dir=$(nx_kv_get "$krec" modules) || { echo "nx: no modules for the kernel" >&2; return 1; }
+	override=$(nx_kv_get "$krec" modules_override)
+	for name in "$@"; do
+		out=$(nx_module_deps "$dir" "$override" "$name" "$seen") || return 1
+		[ -n "$out" ] || continue
+		printf '%s\n' "$out"
+		seen+=" $(cut -d' ' -f1 <<<"$out" | tr '\n' ' ')"
+	done
 }
 
 # Fetch Debian's perf (linux-perf of NX_PERF_SERIES in versions.env, whose
-# tracepoint counting works on 6.12 too) into NX_PERF_BIN.
+# tracepoint counting works on 6.12 too), naming it in KREC (deb_perf,
+# perf_bin).
 nx_fetch_perf() {
+	local krec=$1 pkg
 	nx_debian_versions || return 1
-	local pkg=$NX_CACHE/pkgs/linux-perf-$NX_PERF_DEB_VERSION
+	pkg=$NX_CACHE/pkgs/linux-perf-$NX_PERF_DEB_VERSION
 	"$NX_TOP/scripts/debian_pkg.sh" "linux-perf=$NX_PERF_DEB_VERSION" \
 		"$pkg" >&2 || return 1
-	NX_DEB_PERF=linux-perf=$NX_PERF_DEB_VERSION
-	NX_PERF_BIN=$pkg/usr/bin/perf
+	nx_kv_set "$krec" deb_perf "linux-perf=$NX_PERF_DEB_VERSION"
+	nx_kv_set "$krec" perf_bin "$pkg/usr/bin/perf"
 }
 
 # --perf: Debian's perf binary and the shared libraries it needs (from this
@@ -94,9 +127,9 @@ nx_fetch_perf() {
 # into ROOT as /nx/perf/perf.  Without them the guest skips the counts and
 # says why.
 nx_initramfs_perf() {
-	local root=$1 perf lib
-	nx_fetch_perf || { echo "nx: --perf: could not fetch linux-perf" >&2; return 0; }
-	perf=$NX_PERF_BIN
+	local root=$1 krec=$2 perf lib
+	nx_fetch_perf "$krec" || { echo "nx: --perf: could not fetch linux-perf" >&2; return 0; }
+	perf=$(nx_kv_get "$krec" perf_bin)
 	if ldd "$perf" | grep -q 'not found'; then
 		echo "nx: --perf: libraries of perf missing on this host" \
 			"(scripts/install_deps.sh perf):" \
@@ -112,39 +145,39 @@ nx_initramfs_perf() {
 	cp -L "$lib" "$root/lib64/"
 }
 
-# The common part of an initramfs in ROOT: busybox, INIT as /init,
-# scripts/vm/kvm.sh, and the modules named (kvm_amd and kvm_intel, and
-# whatever else the VM needs) with their dependencies, in load order in
-# nx/modules.order (the vendor modules in nx/modules.amd and .intel: only
-# the one for the CPU loads).
+# The common part of an initramfs in ROOT for the kernel of KREC: busybox
+# (named in KREC as deb_busybox), INIT as /init, RUNCONF as /nx/run.conf,
+# scripts/vm/ (/nx/*.sh), and the modules named (kvm_amd and kvm_intel,
+# and whatever else the VM needs) with their dependencies, in load order
+# in nx/modules.order (the vendor modules in nx/modules.amd and .intel:
+# only the one for the CPU loads).
 nx_initramfs_root() {
-	local root=$1 init=$2 bb name
-	local -a NX_ORDER=()
-	local -A NX_KO=()
-	shift 2
+	local root=$1 init=$2 runconf=$3 krec=$4 bb order name ko f
+	shift 4
 
 	nx_debian_versions || return 1
 	bb=$NX_CACHE/pkgs/busybox-static-$NX_BUSYBOX_DEB_VERSION
 	"$NX_TOP/scripts/debian_pkg.sh" "busybox-static=$NX_BUSYBOX_DEB_VERSION" \
 		"$bb" >&2 || return 1
-	NX_DEB_BUSYBOX=busybox-static=$NX_BUSYBOX_DEB_VERSION
-	for name in "$@"; do
-		nx_module_deps "$NX_MODULES" "$name" || return 1
-	done
+	nx_kv_set "$krec" deb_busybox "busybox-static=$NX_BUSYBOX_DEB_VERSION"
+	order=$(nx_module_order "$krec" "$@") || return 1
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,nx/bin,nx/modules}
 	cp "$bb/bin/busybox" "$root/bin/busybox"
 	cp "$init" "$root/init"
-	cp "$NX_TOP/scripts/vm/kvm.sh" "$root/nx/kvm.sh"
-	cp "$NX_TOP/scripts/vm/cases_env.sh" "$root/nx/cases_env.sh"
+	cp "$runconf" "$root/nx/run.conf"
+	for f in kvm.sh cases_env.sh run_conf.sh; do
+		cp "$NX_TOP/scripts/vm/$f" "$root/nx/$f"
+	done
 	touch "$root/nx/modules.order"
-	for name in "${NX_ORDER[@]}"; do
-		nx_ko_cat "${NX_KO[$name]}" >"$root/nx/modules/$name.ko"
+	while read -r name ko; do
+		[ -n "$name" ] || continue
+		nx_ko_cat "$ko" >"$root/nx/modules/$name.ko"
 		case $name in
 		kvm_amd) echo "$name.ko" >>"$root/nx/modules.amd" ;;
 		kvm_intel) echo "$name.ko" >>"$root/nx/modules.intel" ;;
 		*) echo "$name.ko" >>"$root/nx/modules.order" ;;
 		esac
-	done
+	done <<<"$order"
 }
 
 # Pack ROOT into the cpio archive OUT, and remove ROOT.
@@ -153,70 +186,63 @@ nx_initramfs_pack() {
 	rm -rf "$1"
 }
 
-# Initramfs of the test VM: the common part, the suite's binaries named in
-# CATALOGUE (lines "BINARY CASE") and run_cases.sh (scripts/vm/init).
+# Initramfs OUT of the test VM (scripts/vm/init) for the kernel of KREC:
+# the common part, RUNCONF (the run's options: run_nx_tests.sh
+# write_run_conf), the suite's binaries named in CATALOGUE (lines "BINARY
+# CASE") and run_cases.sh; perf when RUNCONF asks for it.
 nx_build_initramfs() {
-	local out=$1 catalogue=$2 root bin
+	local out=$1 catalogue=$2 runconf=$3 krec=$4 root bin
 
 	root=$(mktemp -d "$NX_CACHE/initramfs.XXXXXX")
-	nx_initramfs_root "$root" "$NX_TOP/scripts/vm/init" kvm_amd kvm_intel ||
-		{ rm -rf "$root"; return 1; }
+	nx_initramfs_root "$root" "$NX_TOP/scripts/vm/init" "$runconf" "$krec" \
+		kvm_amd kvm_intel || { rm -rf "$root"; return 1; }
 	cp "$NX_TOP/scripts/run_cases.sh" "$root/nx/"
 	while read -r bin; do
 		cp "$bin" "$root/nx/bin/"
 	done < <(cut -d' ' -f1 "$catalogue" | sort -u)
-	[ "${NX_PERF:-0}" = 1 ] && nx_initramfs_perf "$root"
+	[ "$(nx_kv_get "$runconf" perf)" = 1 ] && nx_initramfs_perf "$root" "$krec"
 	sed "s|^[^ ]*/|/nx/bin/|" "$catalogue" >"$root/nx/cases.txt"
-	cat >"$root/nx/config" <<-EOC
-		NX_HUGEPAGES=$NX_HUGEPAGES
-		NX_TEST_TIMEOUT=$NX_TEST_TIMEOUT
-		NX_SABOTAGE="${NX_SABOTAGE[*]}"
-		NX_MMU_MODES="${NX_MMU_MODES[*]}"
-		NX_PERF=${NX_PERF:-0}
-		NX_PASSTRACE_DUMP=${NX_PASSTRACE_DUMP:-}
-	EOC
 	nx_initramfs_pack "$root" "$out"
 }
 
-# Initramfs of a VM that is a lab host (scripts/vm/hostroot-init): it loads
-# KVM, mounts this machine's root filesystem (9p, read-only) under a tmpfs
-# overlay and the folder RESULTS (9p, the only writable share) at the same
-# path, and runs CMD there from the checkout.  See nx_vm_hostroot_args.
+# Initramfs OUT of a VM that is a lab host (scripts/vm/hostroot-init) for
+# the kernel of KREC: it loads KVM, mounts this machine's root filesystem
+# (9p, read-only) under a tmpfs overlay and the folder RESULTS (9p, the
+# only writable share: KREC's share) at the same path, and runs CMD there
+# from the checkout.  Its run.conf names the three.
 nx_build_hostroot_initramfs() {
-	local out=$1 results=$2 cmd=$3 root
+	local out=$1 results=$2 cmd=$3 krec=$4 root conf
 
 	root=$(mktemp -d "$NX_CACHE/initramfs.XXXXXX")
-	nx_initramfs_root "$root" "$NX_TOP/scripts/vm/hostroot-init" \
-		9p 9pnet_virtio overlay kvm_amd kvm_intel || { rm -rf "$root"; return 1; }
-	{
-		printf 'NX_HOST_TOP=%q\n' "$NX_TOP"
-		printf 'NX_HOST_RESULTS=%q\n' "$results"
-		printf 'NX_HOST_CMD=%q\n' "$cmd"
-	} >"$root/nx/config"
+	conf=$root.conf
+	: >"$conf"
+	nx_kv_set "$conf" host_top "$NX_TOP" &&
+		nx_kv_set "$conf" host_results "$results" &&
+		nx_kv_set "$conf" host_cmd "$cmd" &&
+		nx_initramfs_root "$root" "$NX_TOP/scripts/vm/hostroot-init" "$conf" \
+			"$krec" 9p 9pnet_virtio overlay kvm_amd kvm_intel
+	local rc=$?
+	rm -f "$conf"
+	[ $rc = 0 ] || { rm -rf "$root"; return 1; }
+	nx_kv_set "$krec" share "$results"
 	nx_initramfs_pack "$root" "$out"
 }
 
-# QEMU options of that VM, into NX_QEMU_EXTRA: / read-only, RESULTS
-# writable.  readonly=on is QEMU's own guarantee that the guest cannot
-# write to this machine through the root share.
-nx_vm_hostroot_args() {
-	NX_QEMU_EXTRA=(-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on"
-		-device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot"
-		-fsdev "local,id=results,path=$1,security_model=none"
-		-device "virtio-9p-pci,fsdev=results,mount_tag=results")
-}
-
-# Boot NX_KERNEL (its modules in NX_MODULES) as a lab host that runs CMD
-# from this checkout, OUT its one writable share, and wait for its TOTAL
-# results (the stream: OUT/results.raw).  0: it ran to the end; 125: it
-# could not start (NX_INFRA_WHY says why); 1: it died or hung.
+# Boot the kernel of KREC as a lab host that runs CMD from this checkout,
+# OUT its one writable share, and wait for its TOTAL results (the stream:
+# OUT/results.raw).  The accelerator is chosen anew (nx_vm_accel, kept in
+# OUT/accel.env).  0: it ran to the end; 125: it could not start (KREC's
+# infra_why says why); 1: it died or hung.
 nx_vm_hostroot_run() {
-	local out=$1 total=$2 cmd=$3 rc
-	nx_vm_accel "$NX_KERNEL" >&2 || { NX_INFRA_WHY=$NX_ACCEL_WHY; return 125; }
-	nx_build_hostroot_initramfs "$out/initramfs.cpio" "$out" "$cmd" ||
-		{ NX_INFRA_WHY="could not build the initramfs"; return 125; }
-	nx_vm_hostroot_args "$out"
-	nx_vm_boot_all "$total" "$out" >&2
+	local krec=$1 out=$2 total=$3 cmd=$4 rc
+	rm -f "$out/accel.env"
+	if ! nx_vm_accel "$krec" "$out/accel.env" >&2; then
+		nx_kv_set "$krec" infra_why "$(nx_kv_get "$krec" accel_why)"
+		return 125
+	fi
+	nx_build_hostroot_initramfs "$out/initramfs.cpio" "$out" "$cmd" "$krec" ||
+		{ nx_kv_set "$krec" infra_why "could not build the initramfs"; return 125; }
+	nx_vm_boot_all "$krec" "$total" "$out" >&2
 	rc=$?
 	rm -f "$out/initramfs.cpio"
 	return $rc
@@ -227,14 +253,14 @@ NX_CPUINFO=${NX_CPUINFO:-/proc/cpuinfo}
 NX_KVM_DEV=${NX_KVM_DEV:-/dev/kvm}
 NX_QEMU=${NX_QEMU:-qemu-system-x86_64}
 NX_ACCEL_PROBE_TIMEOUT=${NX_ACCEL_PROBE_TIMEOUT:-20}
-# More QEMU options (nx_vm_hostroot_args).
-NX_QEMU_EXTRA=()
+# The QEMUs running (nx_vm_boot_all), for nx_vm_kill_all.
+NX_VM_PIDS=()
 
 # Boot KERNEL for a moment under -accel kvm: its first console line
 # ("Linux version") proves that QEMU set the vCPU up and the firmware ran.
 # A /dev/kvm that cannot nest fails before that (QEMU aborts setting MSRs).
-# 0: it got there; 1: it did not, with the reason in NX_ACCEL_WHY.  Called
-# with stderr to /dev/null: bash reports the aborted QEMU it reaps there.
+# Prints what it saw; 0: it got there, 1: it did not.  Called with stderr
+# to /dev/null: bash reports the aborted QEMU it reaps there.
 nx_kvm_probe() {
 	local kernel=$1 dir pid rc t0
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/nx-kvm-probe.XXXXXX")
@@ -251,9 +277,9 @@ nx_kvm_probe() {
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	case $rc in
-	0) NX_ACCEL_WHY="a QEMU start with -accel kvm reached the kernel in $(nx_seconds_between "$t0" "$(date +%s%N)") s" ;;
-	1) NX_ACCEL_WHY="QEMU with -accel kvm stopped before the kernel ran: $(grep -v '^$' "$dir/qemu.log" | tail -n 1)" ;;
-	*) NX_ACCEL_WHY="QEMU with -accel kvm did not reach the kernel within ${NX_ACCEL_PROBE_TIMEOUT} s" ;;
+	0) echo "a QEMU start with -accel kvm reached the kernel in $(nx_seconds_between "$t0" "$(date +%s%N)") s" ;;
+	1) echo "QEMU with -accel kvm stopped before the kernel ran: $(grep -v '^$' "$dir/qemu.log" | tail -n 1)" ;;
+	*) echo "QEMU with -accel kvm did not reach the kernel within ${NX_ACCEL_PROBE_TIMEOUT} s" ;;
 	esac
 	rm -rf "$dir"
 	[ $rc = 0 ]
@@ -270,44 +296,64 @@ nx_kvm_unusable() {
 	fi
 }
 
-# Choose QEMU's accelerator once per run, by trying KVM, for KERNEL: sets
-# NX_ACCEL (kvm or tcg), NX_ACCEL_WHY and NX_QEMU_ACCEL.  NX_ACCEL_REQ
-# (the user's NX_ACCEL: kvm, tcg or auto) forces one; a forced KVM that
-# does not work fails (1), with the reason in NX_ACCEL_WHY.
-nx_vm_accel() {
-	local kernel=$1 why
-	[ -n "${NX_QEMU_ACCEL[*]:-}" ] && return 0
-	NX_ACCEL=
-	case ${NX_ACCEL_REQ:-auto} in
-	tcg) NX_ACCEL_WHY="forced by NX_ACCEL=tcg" ;;
+# Choose QEMU's accelerator for KERNEL by trying KVM: prints the record
+# lines accel=kvm|tcg and accel_why=REASON.  NX_ACCEL (kvm, tcg or auto)
+# forces one; a forced KVM that does not work fails (1), with an empty
+# accel and the reason.
+nx_vm_choose_accel() {
+	local kernel=$1 why probe
+	case ${NX_ACCEL:-auto} in
+	tcg) printf 'accel=tcg\naccel_why=forced by NX_ACCEL=tcg\n' ;;
 	kvm)
 		# Forced: tried even without svm/vmx, whose absence is then
 		# part of the reason it failed.
 		why=$(nx_kvm_unusable)
-		nx_kvm_probe "$kernel" 2>/dev/null ||
-			{ NX_ACCEL_WHY="NX_ACCEL=kvm: $NX_ACCEL_WHY${why:+ ($why)}"; return 1; }
-		NX_ACCEL=kvm
-		NX_ACCEL_WHY="forced by NX_ACCEL=kvm; $NX_ACCEL_WHY"
+		if ! probe=$(nx_kvm_probe "$kernel" 2>/dev/null); then
+			printf 'accel=\naccel_why=NX_ACCEL=kvm: %s%s\n' "$probe" "${why:+ ($why)}"
+			return 1
+		fi
+		printf 'accel=kvm\naccel_why=forced by NX_ACCEL=kvm; %s\n' "$probe"
 		;;
 	*)
 		why=$(nx_kvm_unusable)
 		if [ -n "$why" ]; then
-			NX_ACCEL_WHY="$why: using TCG"
-		elif nx_kvm_probe "$kernel" 2>/dev/null; then
-			NX_ACCEL=kvm
+			printf 'accel=tcg\naccel_why=%s: using TCG\n' "$why"
+		elif probe=$(nx_kvm_probe "$kernel" 2>/dev/null); then
+			printf 'accel=kvm\naccel_why=%s\n' "$probe"
 		else
-			NX_ACCEL_WHY="$NX_KVM_DEV present but $NX_ACCEL_WHY: using TCG"
+			printf 'accel=tcg\naccel_why=%s present but %s: using TCG\n' \
+				"$NX_KVM_DEV" "$probe"
 		fi
 		;;
 	esac
-	if [ "${NX_ACCEL:-}" = kvm ]; then
-		NX_QEMU_ACCEL=(-accel kvm -cpu host)
+}
+
+# The accelerator for the kernel of KREC, chosen once per run: CHOICE (a
+# record file of the run) keeps it once made, and KREC gets a copy (accel,
+# accel_why).  Says which on stdout when it chooses.  1: a forced KVM
+# failed (KREC's accel_why says why; nothing is kept, the next kernel
+# tries again).
+nx_vm_accel() {
+	local krec=$1 choice=$2 made
+	if [ ! -s "$choice" ]; then
+		if ! made=$(nx_vm_choose_accel "$(nx_kv_get "$krec" kernel)"); then
+			nx_kv_put "$krec" <<<"$made"
+			return 1
+		fi
+		nx_kv_put "$choice" <<<"$made" || return 1
+		echo "nx: accelerator $(nx_kv_get "$choice" accel): $(nx_kv_get "$choice" accel_why)"
+	fi
+	nx_kv_put "$krec" <"$choice"
+}
+
+# QEMU's options of accelerator ACCEL (kvm or tcg), one a line.
+nx_qemu_accel_args() {
+	if [ "$1" = kvm ]; then
+		printf '%s\n' -accel kvm -cpu host
 	else
 		# Multi-threaded TCG crashes the guest when KVM loads.
-		NX_ACCEL=tcg
-		NX_QEMU_ACCEL=(-accel "tcg,thread=single" -cpu max)
+		printf '%s\n' -accel tcg,thread=single -cpu max
 	fi
-	echo "nx: accelerator $NX_ACCEL: $NX_ACCEL_WHY"
 }
 
 # Wait until FILE holds a line matching PATTERN, PID exits or the deadline
@@ -331,36 +377,45 @@ nx_seconds_between() {
 	printf '%d.%d\n' $((ds / 10)) $((ds % 10))
 }
 
-# NX_VM_NUMA=2: two NUMA nodes, each with one CPU and half the memory.
-nx_vm_numa() {
+# NX_VM_NUMA=2: the options of two NUMA nodes, each with one CPU and half
+# the memory, one a line.
+nx_vm_numa_args() {
 	local n
-	NX_QEMU_NUMA=()
 	[ "${NX_VM_NUMA:-1}" = 2 ] || return 0
 	for n in 0 1; do
-		NX_QEMU_NUMA+=(-object "memory-backend-ram,id=m$n,size=$((NX_VM_MEM / 2))M"
-			-numa "node,nodeid=$n,cpus=$n,memdev=m$n")
+		printf '%s\n' -object "memory-backend-ram,id=m$n,size=$((NX_VM_MEM / 2))M" \
+			-numa "node,nodeid=$n,cpus=$n,memdev=m$n"
 	done
 }
 
-# The QEMU command line, into NX_QEMU_CMD: INITRD, console log, results
-# stream (ttyS1).  Every option of the VM is set here.
-nx_qemu_cmdline() {
-	local initrd=$1 console=$2 results=$3
+# The QEMU command line of the kernel of KREC, one word a line: INITRD,
+# console log, results stream (ttyS1), and KREC's share (a lab host's
+# 9p shares: / read-only, the share writable; readonly=on is QEMU's own
+# guarantee that the guest cannot write to this machine through the root
+# share).  Every option of the VM is set here.
+nx_qemu_args() {
+	local krec=$1 initrd=$2 console=$3 results=$4 share
 	# no_timer_check: on a loaded host the early IO-APIC timer check of a
 	# TCG guest can fail and panic the boot.
 	local append="console=ttyS0 loglevel=4 panic=-1 oops=panic no_timer_check rdinit=/init"
 	# 1G hugepages only come from memory reserved at boot.
-	append+=" hugepagesz=1G hugepages=$NX_HUGEPAGES_1G"
+	append+=" hugepagesz=1G hugepages=${NX_HUGEPAGES_1G:-1}"
 
-	local -a NX_QEMU_NUMA
-	nx_vm_numa
-	NX_QEMU_CMD=("$NX_QEMU" "${NX_QEMU_ACCEL[@]}" -smp 2
-		-m "$NX_VM_MEM" "${NX_QEMU_NUMA[@]}"
-		-nodefaults -no-reboot -display none -monitor none
-		-kernel "$NX_KERNEL" -initrd "$initrd" -append "$append"
-		-chardev "file,id=con,path=$console" -serial chardev:con
+	printf '%s\n' "$NX_QEMU"
+	nx_qemu_accel_args "$(nx_kv_get "$krec" accel)"
+	printf '%s\n' -smp 2 -m "${NX_VM_MEM:-5120}"
+	nx_vm_numa_args
+	printf '%s\n' -nodefaults -no-reboot -display none -monitor none \
+		-kernel "$(nx_kv_get "$krec" kernel)" -initrd "$initrd" \
+		-append "$append" \
+		-chardev "file,id=con,path=$console" -serial chardev:con \
 		-chardev "file,id=res,path=$results" -serial chardev:res
-		"${NX_QEMU_EXTRA[@]}")
+	share=$(nx_kv_get "$krec" share) || return 0
+	printf '%s\n' \
+		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on" \
+		-device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot" \
+		-fsdev "local,id=results,path=$share,security_model=none" \
+		-device "virtio-9p-pci,fsdev=results,mount_tag=results"
 }
 
 # The last thing a VM that did not get ready said: the guest's own reason,
@@ -372,25 +427,26 @@ nx_boot_last_words() {
 	printf '%s\n' "${words:-no output on the console}" | tr -d '\r'
 }
 
-# Start a VM on DIR/initramfs.cpio, its console, results stream and QEMU
-# log in DIR; its pid is appended to NX_QEMU_PIDS.
+# Start a VM of the kernel of KREC on DIR/initramfs.cpio, its console,
+# results stream and QEMU log in DIR; its pid is appended to NX_VM_PIDS.
 nx_vm_start() {
-	local dir=$1
-	local -a NX_QEMU_CMD
+	local krec=$1 dir=$2
+	local -a cmd
 
-	nx_qemu_cmdline "$dir/initramfs.cpio" "$dir/console.log" "$dir/results.raw"
-	"${NX_QEMU_CMD[@]}" </dev/null >"$dir/qemu.log" 2>&1 &
-	NX_QEMU_PIDS+=($!)
+	mapfile -t cmd < <(nx_qemu_args "$krec" "$dir/initramfs.cpio" \
+		"$dir/console.log" "$dir/results.raw")
+	"${cmd[@]}" </dev/null >"$dir/qemu.log" 2>&1 &
+	NX_VM_PIDS+=($!)
 }
 
 # Kill every VM of the run (a signal, or one that could not boot).
 nx_vm_kill_all() {
 	local pid
-	for pid in "${NX_QEMU_PIDS[@]}"; do
+	for pid in "${NX_VM_PIDS[@]}"; do
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
-	NX_QEMU_PIDS=()
+	NX_VM_PIDS=()
 }
 
 # Top-level results so far of the VMs in DIR..., as "DIR:K NAME STATUS"
@@ -404,17 +460,23 @@ nx_vm_results() {
 	done
 }
 
-# The heartbeat: a line per finished test with the time since T0 (s) and
-# an estimate of what is left (TOTAL tests in all), or on a terminal one
-# status line kept up to date.  NX_HB_DONE holds the results reported.
+# The heartbeat: a line per result of the VMs in DIR... not in the file
+# SEEN yet (which gets its key), with the time since T0 (s) and an
+# estimate of what is left (TOTAL tests in all); on a terminal one status
+# line kept up to date.
 nx_vm_heartbeat() {
-	local t0=$1 total=$2 now n eta key name status
-	shift 2
+	local t0=$1 total=$2 seen=$3 now n eta key name status
+	local -A shown=()
+	shift 3
 	now=$(date +%s)
+	while read -r key; do
+		shown[$key]=1
+	done <"$seen"
 	while read -r key name status; do
-		[ -n "${NX_HB_DONE[$key]:-}" ] && continue
-		NX_HB_DONE[$key]=1
-		n=${#NX_HB_DONE[@]}
+		[ -n "${shown[$key]:-}" ] && continue
+		shown[$key]=1
+		echo "$key" >>"$seen"
+		n=${#shown[@]}
 		eta=$(((now - t0) * (total - n) / n))
 		if [ -t 1 ]; then
 			printf '\r\033[Knx: %d/%d done, %d s, about %d s left; last: %s %s' \
@@ -426,69 +488,92 @@ nx_vm_heartbeat() {
 	done < <(nx_vm_results "$@")
 }
 
-# Boot a VM on each DIR/initramfs.cpio at once, with the accelerator
-# nx_vm_accel chose, and wait for all to run their TOTAL tests.  Sets
-# NX_BOOT_S (the slowest boot) and NX_RUN_S.  Returns 0 all ran to the
-# end, 125 one could not boot (the reason in NX_INFRA_WHY; all are
-# killed), 1 one died or hung during the tests (named on stdout).
-nx_vm_boot_all() {
-	local total=$1 t0 t1 i pid dir rc=0 deadline left con
+# Wait for each VM started in DIR... (the pids of NX_VM_PIDS, in order) to
+# get KVM ready, all by NX_BOOT_TIMEOUT.  0: all did; 125: one did not,
+# the reason in KREC's infra_why, and all are killed.
+nx_vm_wait_ready() {
+	local krec=$1 deadline i rc why con
 	shift
 	local -a dirs=("$@")
-
-	NX_QEMU_PIDS=()
-	echo "nx: booting $(basename "$NX_KERNEL") under QEMU ($NX_ACCEL)" \
-		"in ${#dirs[@]} VM$([ ${#dirs[@]} = 1 ] || echo s)"
-	t0=$(date +%s%N)
-	for dir in "${dirs[@]}"; do
-		nx_vm_start "$dir"
-	done
-	deadline=$(($(date +%s) + NX_BOOT_TIMEOUT))
+	deadline=$(($(date +%s) + ${NX_BOOT_TIMEOUT:-300}))
 	for i in "${!dirs[@]}"; do
 		nx_wait_for "${dirs[$i]}/console.log" '^nx-vm: kvm ready' \
-			"${NX_QEMU_PIDS[$i]}" "$deadline"
+			"${NX_VM_PIDS[$i]}" "$deadline"
 		rc=$?
 		[ $rc = 0 ] && continue
 		if [ $rc -eq 1 ]; then
-			NX_INFRA_WHY="the VM stopped before KVM was ready"
+			why="the VM stopped before KVM was ready"
 		else
-			NX_INFRA_WHY="the VM did not get KVM ready within ${NX_BOOT_TIMEOUT}s"
+			why="the VM did not get KVM ready within ${NX_BOOT_TIMEOUT:-300}s"
 		fi
 		con=console.log
 		[ ${#dirs[@]} = 1 ] || con=${dirs[$i]##*/}/console.log
-		NX_INFRA_WHY+=" (see $con): $(nx_boot_last_words "${dirs[$i]}")"
+		nx_kv_set "$krec" infra_why "$why (see $con): $(nx_boot_last_words "${dirs[$i]}")"
 		nx_vm_kill_all
 		return 125
 	done
-	t1=$(date +%s%N)
-	NX_BOOT_S=$(nx_seconds_between "$t0" "$t1")
-	echo "nx: $(grep -a -m1 '^nx-vm: kvm ready' "${dirs[0]}/console.log") after ${NX_BOOT_S}s"
+}
 
-	deadline=$(($(date +%s) + NX_RUN_TIMEOUT))
-	rc=0
-	declare -gA NX_HB_DONE=()
-	for i in "${!dirs[@]}"; do
-		pid=${NX_QEMU_PIDS[$i]}
-		while :; do
-			nx_vm_heartbeat "$((t1 / 1000000000))" "$total" "${dirs[@]}"
-			grep -aq '^nx-vm: done' "${dirs[$i]}/console.log" && break
-			kill -0 "$pid" 2>/dev/null || break
-			[ "$(date +%s)" -lt "$deadline" ] || break
-			sleep 0.5
-		done
-		left=ok
-		grep -aq '^nx-vm: done' "${dirs[$i]}/console.log" || left=bad
-		if [ $left = bad ] && kill -0 "$pid" 2>/dev/null; then
-			echo "nx: the run did not finish within ${NX_RUN_TIMEOUT}s; VM killed (see ${dirs[$i]}/console.log)"
-			kill -9 "$pid" 2>/dev/null
-		elif [ $left = bad ]; then
-			echo "nx: the VM died during the tests (see ${dirs[$i]}/console.log)"
-		fi
-		wait "$pid" 2>/dev/null
-		[ $left = ok ] || rc=1
+# Wait for the VM of DIR (pid PID) to say it is done, by DEADLINE (epoch
+# seconds), with the heartbeat of all of them (T0, TOTAL, SEEN, DIRS...).
+# 0: done; 1: it died, or it hung and was killed (said on stdout).
+nx_vm_wait_done() {
+	local dir=$1 pid=$2 deadline=$3
+	shift 3
+	while :; do
+		nx_vm_heartbeat "$@"
+		grep -aq '^nx-vm: done' "$dir/console.log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		[ "$(date +%s)" -lt "$deadline" ] || break
+		sleep 0.5
 	done
+	if grep -aq '^nx-vm: done' "$dir/console.log"; then
+		wait "$pid" 2>/dev/null
+		return 0
+	fi
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "nx: the run did not finish within ${NX_RUN_TIMEOUT:-1800}s; VM killed (see $dir/console.log)"
+		kill -9 "$pid" 2>/dev/null
+	else
+		echo "nx: the VM died during the tests (see $dir/console.log)"
+	fi
+	wait "$pid" 2>/dev/null
+	return 1
+}
+
+# Boot a VM of the kernel of KREC (its accelerator chosen: nx_vm_accel) on
+# each DIR/initramfs.cpio at once, and wait for all to run their TOTAL
+# tests.  Writes boot_s (the slowest boot) and run_s to KREC.  Returns 0
+# all ran to the end, 125 one could not boot (KREC's infra_why says why;
+# all are killed), 1 one died or hung during the tests (named on stdout).
+nx_vm_boot_all() {
+	local krec=$1 total=$2 t0 t1 i dir rc=0 deadline seen boot_s kernel
+	shift 2
+	local -a dirs=("$@")
+
+	NX_VM_PIDS=()
+	kernel=$(nx_kv_get "$krec" kernel)
+	echo "nx: booting $(basename "$kernel") under QEMU ($(nx_kv_get "$krec" accel))" \
+		"in ${#dirs[@]} VM$([ ${#dirs[@]} = 1 ] || echo s)"
+	t0=$(date +%s%N)
+	for dir in "${dirs[@]}"; do
+		nx_vm_start "$krec" "$dir"
+	done
+	nx_vm_wait_ready "$krec" "${dirs[@]}" || return 125
+	t1=$(date +%s%N)
+	boot_s=$(nx_seconds_between "$t0" "$t1")
+	nx_kv_set "$krec" boot_s "$boot_s"
+	echo "nx: $(grep -a -m1 '^nx-vm: kvm ready' "${dirs[0]}/console.log") after ${boot_s}s"
+
+	deadline=$(($(date +%s) + ${NX_RUN_TIMEOUT:-1800}))
+	seen=$(mktemp "${TMPDIR:-/tmp}/nx-heartbeat.XXXXXX")
+	for i in "${!dirs[@]}"; do
+		nx_vm_wait_done "${dirs[$i]}" "${NX_VM_PIDS[$i]}" "$deadline" \
+			"$((t1 / 1000000000))" "$total" "$seen" "${dirs[@]}" || rc=1
+	done
+	rm -f "$seen"
 	[ -t 1 ] && echo
-	NX_QEMU_PIDS=()
-	NX_RUN_S=$(nx_seconds_between "$t1" "$(date +%s%N)")
+	NX_VM_PIDS=()
+	nx_kv_set "$krec" run_s "$(nx_seconds_between "$t1" "$(date +%s%N)")"
 	return $rc
 }

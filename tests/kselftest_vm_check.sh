@@ -30,13 +30,14 @@ NX_KEEP_KSFT=$out/ksft "$top/tests/install_tree_check.sh" --full "$tree" \
 	"$out/tree" >"$out/install.log" 2>&1 ||
 	{ tail -n 20 "$out/install.log"; die "the tree's build failed ($out/install.log)"; }
 grep '^time ' "$out/install.log"
-kernel=$("$top/scripts/debian_kernel.sh" "$spec") || die "no Debian kernel $spec"
-eval "$kernel"
+krec=$out/kernel.env
+rm -f "$krec"
+"$top/scripts/debian_kernel.sh" "$spec" >"$krec" || die "no Debian kernel $spec"
 # One result line per test binary of the suite.
-nx_vm_hostroot_run "$out" "$(find "$top/x86_64" -name '*_test.c' | wc -l)" \
-	"tests/kselftest_in_vm.sh $(printf %q "$out/ksft")"
+nx_vm_hostroot_run "$krec" "$out" "$(find "$top/x86_64" -name '*_test.c' | wc -l)" \
+	"tests/kselftest_in_vm.sh $(printf %q "$out/ksft") $NX_HUGEPAGES"
 rc=$?
-[ $rc = 125 ] && die "$NX_INFRA_WHY"
+[ $rc = 125 ] && die "$(nx_kv_get "$krec" infra_why)"
 tr -d '\r' <"$out/results.raw"
 [ $rc = 0 ] || die "the VM died or hung (see $out/console.log)"
 ! grep -q '^not ok [0-9]* selftests: kvm: nx_' "$out/results.raw"

@@ -2,15 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Inside the VM of tests/repeat_in_vm.sh: each case of CASES ("BINARY
-# NAME" lines) run N times, one after the other, with the 2M pool the
-# suite's runner reserves.  One TAP line per case with its count; the
-# reasons of the runs that failed go before it as diagnostics.
+# NAME" lines) run N times, one after the other, with a pool of POOL 2M
+# pages (the runner's NX_HUGEPAGES).  One TAP line per case with its
+# count; the reasons of the runs that failed go before it as diagnostics.
 #
-# usage: repeat_cases.sh N CASES
+# usage: repeat_cases.sh N CASES POOL
 set -uo pipefail
 
 runs=$1
-echo 64 >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+echo "$3" >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 mapfile -t cases <"$2"
 echo "1..${#cases[@]}"
 i=0

@@ -25,9 +25,10 @@ die() {
 	exit 1
 }
 
-kernel=$("$top/scripts/debian_kernel.sh" "$spec") || die "no Debian kernel $spec"
-eval "$kernel"
-build=$(suite_build_dir "$NX_SERIES")
+krec=$out/kernel.env
+rm -f "$krec"
+"$top/scripts/debian_kernel.sh" "$spec" >"$krec" || die "no Debian kernel $spec"
+build=$(suite_build_dir "$(nx_kv_get "$krec" series)")
 # BINARY CASE lines of the cases asked for, from that build's catalogue.
 catalogue_all "$build" | while read -r bin name; do
 	for c in "$@"; do
@@ -36,10 +37,10 @@ catalogue_all "$build" | while read -r bin name; do
 done >"$out/cases.txt"
 [ -s "$out/cases.txt" ] || die "none of the cases is in $build"
 NX_RUN_TIMEOUT=$((runs * $(wc -l <"$out/cases.txt") * NX_TEST_TIMEOUT)) \
-	nx_vm_hostroot_run "$out" "$(wc -l <"$out/cases.txt")" \
-	"tests/repeat_cases.sh $runs $(printf %q "$out/cases.txt")"
+	nx_vm_hostroot_run "$krec" "$out" "$(wc -l <"$out/cases.txt")" \
+	"tests/repeat_cases.sh $runs $(printf %q "$out/cases.txt") $NX_HUGEPAGES"
 rc=$?
-[ $rc = 125 ] && die "$NX_INFRA_WHY"
+[ $rc = 125 ] && die "$(nx_kv_get "$krec" infra_why)"
 tr -d '\r' <"$out/results.raw"
 [ $rc = 0 ] || die "the VM died or hung (see $out/console.log)"
 ! grep -q '^not ok ' "$out/results.raw"

@@ -25,8 +25,10 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # The trees of the 6.12 and 7.3 builds the modules are rebuilt from (make,
 # and make SERIES=7.3, prepared them).
+# shellcheck source=scripts/kv.sh
+. "$top/scripts/kv.sh"
 versions=$("$top/scripts/debian_version.sh" 6.12 7.3) || exit 1
-eval "$versions"
+nx_kv_import <<<"$versions" || exit 1
 out=$top/build/canaries
 # Set per series by use_series: the source copy, the kernel to boot.
 src=

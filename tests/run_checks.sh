@@ -32,8 +32,10 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 # The Debian builds make prepares the trees of.
+# shellcheck source=scripts/kv.sh
+. "$top/scripts/kv.sh"
 versions=$(scripts/debian_version.sh 6.12 6.1 7.3) || exit 1
-eval "$versions"
+nx_kv_import <<<"$versions" || exit 1
 out=$top/build/check
 ksrc=$top/.cache/linux-$NX_KVER
 rm -rf "$out"
@@ -87,7 +89,6 @@ lint() {
 	return $rc
 }
 
-# A sabotaged run must fail, and exactly the tests named in $2 must fail.
 # A run (the arguments to ./run_nx_tests.sh) must fail (exit 1), and
 # exactly the tests named in WANT (sorted, space-separated) must fail.
 fails_exactly() {

@@ -53,13 +53,25 @@ cpu_flags() {
 	printf 'processor\t: 0\nflags\t\t: %s\n' "$*" >"$NX_CPUINFO"
 }
 
+# A kernel record of the fake bzImage, and the run's accelerator choice
+# file (none made yet).
+fake_krec() {
+	KREC=$BATS_TEST_TMPDIR/kernel.env CHOICE=$BATS_TEST_TMPDIR/accel.env
+	echo "kernel=$BATS_TEST_TMPDIR/bzImage" >"$KREC"
+	rm -f "$CHOICE"
+	export KREC CHOICE
+}
+
 # choose [NX_ACCEL]: nx_vm_accel, then what it chose, as "ACCEL|WHY|QEMU
 # options".
 choose() {
-	NX_ACCEL_REQ=${1:-auto} capture bash -c '
+	fake_krec
+	NX_ACCEL=${1:-auto} capture bash -c '
 		. "$NX_TOP/scripts/vm.sh"
-		nx_vm_accel "$1" >/dev/null || { echo "failed|$NX_ACCEL_WHY"; exit 1; }
-		echo "$NX_ACCEL|$NX_ACCEL_WHY|${NX_QEMU_ACCEL[*]}"' _ "$BATS_TEST_TMPDIR/bzImage"
+		nx_vm_accel "$KREC" "$CHOICE" >/dev/null ||
+			{ echo "failed|$(nx_kv_get "$KREC" accel_why)"; exit 1; }
+		accel=$(nx_kv_get "$KREC" accel)
+		echo "$accel|$(nx_kv_get "$KREC" accel_why)|$(nx_qemu_accel_args "$accel" | tr "\n" " " | sed "s/ $//")"'
 }
 
 probes() {
@@ -108,9 +120,11 @@ probes() {
 
 @test "the choice is made once per run" {
 	cpu_flags fpu svm
-	FAKE_QEMU=boot NX_ACCEL_REQ=auto capture bash -c '
+	fake_krec
+	FAKE_QEMU=boot NX_ACCEL=auto capture bash -c '
 		. "$NX_TOP/scripts/vm.sh"
-		nx_vm_accel "$1" && nx_vm_accel "$1" && echo "$NX_ACCEL"' _ "$BATS_TEST_TMPDIR/bzImage"
+		nx_vm_accel "$KREC" "$CHOICE" && nx_vm_accel "$KREC" "$CHOICE" &&
+			nx_kv_get "$KREC" accel'
 	assert_status 0
 	assert_eq "$output" "nx: accelerator kvm: ${lines[0]#nx: accelerator kvm: }
 kvm"

@@ -375,9 +375,8 @@ config_step() {
 	capture bash -c '
 		NX_TOP=$1; NX_CACHE=$2/cache
 		. "$NX_TOP/scripts/vm.sh"
-		NX_ORDER=(); declare -A NX_KO=()
-		nx_module_deps "$2/builtin" kvm_amd && echo "order: ${NX_ORDER[*]}"
-		nx_module_deps "$2/none" kvm_amd || echo "none: refused"' \
+		order=$(nx_module_deps "$2/builtin" "" kvm_amd) && echo "order: $order"
+		nx_module_deps "$2/none" "" kvm_amd || echo "none: refused"' \
 		_ "$NX_TOP" "$FAKE"
 	assert_status 0
 	assert_has_line "order: "

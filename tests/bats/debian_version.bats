@@ -144,10 +144,12 @@ NX_61_DEB_VERSION=6.1.300-1"
 	PATH=$FAKEBIN:$PATH NX_CACHE=$BATS_TEST_TMPDIR/cache \
 		NX_BUILD=$BATS_TEST_TMPDIR/build capture bash -c '
 		. "$NX_TOP/run_nx_tests.sh" || exit 99
-		nx_vm_default_kernel && nx_fetch_perf || exit 98
-		echo "$NX_KERNEL $NX_PERF_BIN"
-		NX_RELEASE=6.12.200+deb12-amd64 NX_KVM_SRC=/src
-		summarize "$1" "$1/results.raw" tdp >/dev/null' x "$dir"
+		krec=$1/kernel.env
+		nx_vm_default_kernel "$krec" && nx_fetch_perf "$krec" || exit 98
+		echo "$(nx_kv_get "$krec" kernel) $(nx_kv_get "$krec" perf_bin)"
+		nx_kv_set "$krec" release 6.12.200+deb12-amd64
+		NX_KVM_SRC=/src
+		summarize "$1" "$1/results.raw" tdp "" "$krec" >/dev/null' x "$dir"
 	assert_status 0
 	local pkgs=$BATS_TEST_TMPDIR/cache/pkgs
 	assert_eq "$output" "$pkgs/linux-image-6.12.200+deb12-amd64-6.12.200-1~deb12u1/boot/vmlinuz-6.12.200+deb12-amd64 $pkgs/linux-perf-6.1.300-1/usr/bin/perf"

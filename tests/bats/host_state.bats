@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # scripts/host_state.sh against a fake sysfs tree (NX_SYSFS_ROOT): save,
-# change, restore; and restore from the traps main() and run_host() of
-# run_nx_tests.sh install, on EXIT and on signals (fixtures/state_driver, a
+# change, restore; and restore from the traps main() of
+# run_nx_tests.sh installs, on EXIT and on signals (fixtures/state_driver, a
 # bash script that sources run_nx_tests.sh, hence host_state.sh).
 
 # SC2016: the bash -c scripts are single-quoted on purpose.

@@ -137,31 +137,30 @@ debian_kernel() {
 	local rel=7.3.4+deb13-amd64 v=7.3.4-1~bpo13+1 pkgs=$BATS_TEST_TMPDIR/cache/pkgs
 	debian_kernel 7.3
 	assert_status 0
-	assert_eq "$output" "NX_KERNEL=$(printf %q "$pkgs/linux-binary-unsigned-$rel-$v/usr/lib/modules/$rel/vmlinuz.unsigned")
-NX_MODULES=$(printf %q "$pkgs/linux-modules-$rel-$v/usr/lib/modules/$rel")
-NX_SERIES=7.3
-NX_RELEASE=$(printf %q "$rel")
-NX_DEB_IMAGE=$(printf %q "linux-binary-unsigned-$rel=$v")
-NX_DEB_MODULES=$(printf %q "linux-modules-$rel=$v")"
+	assert_eq "$output" "kernel=$pkgs/linux-binary-unsigned-$rel-$v/usr/lib/modules/$rel/vmlinuz.unsigned
+modules=$pkgs/linux-modules-$rel-$v/usr/lib/modules/$rel
+series=7.3
+release=$rel
+deb_image=linux-binary-unsigned-$rel=$v
+deb_modules=linux-modules-$rel=$v"
 	# The image's +2 has no modules yet: both fetched at +1.
 	assert_eq "$(grep debian_pkg "$FAKE_LOG")" \
 		"debian_pkg linux-binary-unsigned-$rel=$v $pkgs/linux-binary-unsigned-$rel-$v
 debian_pkg linux-modules-$rel=$v $pkgs/linux-modules-$rel-$v"
-	eval "$output"
-	[ -f "$NX_KERNEL" ] || flunk "no $NX_KERNEL"
+	[ -f "${lines[0]#kernel=}" ] || flunk "no ${lines[0]#kernel=}"
 	# 7.2: the newest 7.2, sid's.
 	debian_kernel 7.2
 	assert_status 0
-	assert_has_line "NX_RELEASE=7.2.13+deb14-amd64"
-	assert_has_line "NX_SERIES=7.2"
-	assert_has_line "NX_DEB_IMAGE=linux-binary-unsigned-7.2.13+deb14-amd64=7.2.13-1"
+	assert_has_line "release=7.2.13+deb14-amd64"
+	assert_has_line "series=7.2"
+	assert_has_line "deb_image=linux-binary-unsigned-7.2.13+deb14-amd64=7.2.13-1"
 	debian_kernel 7.2.9
 	assert_status 0
-	assert_has_line "NX_RELEASE=7.2.9+deb13-amd64"
-	assert_has_line "NX_DEB_MODULES=linux-modules-7.2.9+deb13-amd64=7.2.9-1~bpo13+1"
+	assert_has_line "release=7.2.9+deb13-amd64"
+	assert_has_line "deb_modules=linux-modules-7.2.9+deb13-amd64=7.2.9-1~bpo13+1"
 	debian_kernel 7.3.4
 	assert_status 0
-	assert_has_line "NX_RELEASE=$rel"
+	assert_has_line "release=$rel"
 	# Not served (7.3.10 has no modules): exit 1, nothing fetched.
 	: >"$FAKE_LOG"
 	local no
@@ -180,7 +179,7 @@ debian_pkg linux-modules-$rel=$v $pkgs/linux-modules-$rel-$v"
 	done
 	# A 6.x kernel says it has no modules package of its own.
 	debian_kernel 6.12.9
-	assert_has_line "NX_DEB_MODULES=''"
+	assert_has_line "deb_modules="
 }
 
 @test "debian_kernel 6.12: the image of the 6.12 build debian_version.sh resolves" {
@@ -188,12 +187,12 @@ debian_pkg linux-modules-$rel=$v $pkgs/linux-modules-$rel-$v"
 	dir=$BATS_TEST_TMPDIR/cache/pkgs/linux-image-$rel-6.12.119-1~deb12u1
 	debian_kernel 6.12
 	assert_status 0
-	assert_eq "$output" "NX_KERNEL=$(printf %q "$dir/boot/vmlinuz-$rel")
-NX_MODULES=$(printf %q "$dir/lib/modules/$rel")
-NX_SERIES=6.12
-NX_RELEASE=$(printf %q "$rel")
-NX_DEB_IMAGE=$(printf %q "linux-image-$rel-unsigned=6.12.119-1~deb12u1")
-NX_DEB_MODULES=''"
+	assert_eq "$output" "kernel=$dir/boot/vmlinuz-$rel
+modules=$dir/lib/modules/$rel
+series=6.12
+release=$rel
+deb_image=linux-image-$rel-unsigned=6.12.119-1~deb12u1
+deb_modules="
 	# No archive search; one fetch, of that build.
 	grep -q '^apt-cache search' "$FAKE_LOG" && flunk "searched:" "$(<"$FAKE_LOG")"
 	assert_eq "$(grep debian_pkg "$FAKE_LOG")" \
@@ -204,28 +203,29 @@ NX_DEB_MODULES=''"
 	local dir=$BATS_TEST_TMPDIR/cache/pkgs/linux-image-6.1.0-56-amd64-1.10-2
 	debian_kernel 6.1
 	assert_status 0
-	assert_has_line "NX_KERNEL=$dir/boot/vmlinuz-6.1.0-56-amd64"
-	assert_has_line "NX_MODULES=$dir/lib/modules/6.1.0-56-amd64"
-	assert_has_line "NX_SERIES=6.1"
-	assert_has_line "NX_RELEASE=6.1.0-56-amd64"
-	assert_has_line "NX_DEB_IMAGE=linux-image-6.1.0-56-amd64-unsigned=1.10-2"
+	assert_has_line "kernel=$dir/boot/vmlinuz-6.1.0-56-amd64"
+	assert_has_line "modules=$dir/lib/modules/6.1.0-56-amd64"
+	assert_has_line "series=6.1"
+	assert_has_line "release=6.1.0-56-amd64"
+	assert_has_line "deb_image=linux-image-6.1.0-56-amd64-unsigned=1.10-2"
 	grep -qx "debian_pkg linux-image-6.1.0-56-amd64-unsigned=1.10-2 $dir" "$FAKE_LOG" ||
 		flunk "fetched something else:" "$(<"$FAKE_LOG")"
-	# The output is shell: eval gives the four variables.
-	eval "$output"
-	assert_eq "$NX_RELEASE" 6.1.0-56-amd64
-	[ -f "$NX_KERNEL" ] || flunk "no $NX_KERNEL"
+	# The output is a kernel record (scripts/kv.sh), read as data.
+	local krec=$BATS_TEST_TMPDIR/kernel.env
+	printf '%s\n' "$output" >"$krec"
+	assert_eq "$(bash -c '. "$NX_TOP/scripts/kv.sh"; nx_kv_get "$1" release' _ "$krec")" 6.1.0-56-amd64
+	[ -f "${lines[0]#kernel=}" ] || flunk "no ${lines[0]#kernel=}"
 }
 
 @test "debian_kernel 6.12.N and 6.1.0-N: that version; unknown ones refused" {
 	debian_kernel 6.12.9
 	assert_status 0
-	assert_has_line "NX_RELEASE=6.12.9+deb12-amd64"
-	assert_has_line "NX_SERIES=6.12"
+	assert_has_line "release=6.12.9+deb12-amd64"
+	assert_has_line "series=6.12"
 	debian_kernel 6.1.0-10
 	assert_status 0
-	assert_has_line "NX_RELEASE=6.1.0-10-amd64"
-	assert_has_line "NX_SERIES=6.1"
+	assert_has_line "release=6.1.0-10-amd64"
+	assert_has_line "series=6.1"
 	# Not served: exit 1, nothing fetched.
 	: >"$FAKE_LOG"
 	debian_kernel 6.1.0-11
@@ -460,8 +460,9 @@ not ok 1 a"
 		>"$dir/results.raw"
 	find_python
 	capture bash -c '. "$NX_TOP/run_nx_tests.sh" || exit 99
-		NX_BUILD=$NX_TOP/build NX_RELEASE=6.12.0-test
-		summarize "$1" "$1/results.raw" shadow' x "$dir"
+		NX_BUILD=$NX_TOP/build
+		echo release=6.12.0-test >"$1/kernel.env"
+		summarize "$1" "$1/results.raw" shadow "" "$1/kernel.env"' x "$dir"
 	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
 	assert_status 0
 	assert_eq "$(<"$dir/ktap.log")" "TAP version 13
