@@ -27,6 +27,12 @@ NX_BUILD_73=${NX_BUILD_73:-$NX_BUILD/7.3}
 . "$NX_TOP/scripts/vm/cases_env.sh"
 # shellcheck source=scripts/cli.sh
 . "$NX_TOP/scripts/cli.sh"
+# shellcheck source=scripts/catalogue.sh
+. "$NX_TOP/scripts/catalogue.sh"
+# shellcheck source=scripts/cells.sh
+. "$NX_TOP/scripts/cells.sh"
+# shellcheck source=scripts/results.sh
+. "$NX_TOP/scripts/results.sh"
 
 # The options: set by parse_args, read by this file only (the sourced
 # scripts get what they need as arguments; the VM as its run.conf).
@@ -278,99 +284,6 @@ build_suite() {
 	done
 }
 
-# Framework series of a Debian kernel SPEC: 6.1, 7.3 or 6.12.
-series_of_spec() {
-	case $1 in
-	6.1 | 6.1.0-*) echo 6.1 ;;
-	7.*) echo 7.3 ;;
-	*) echo 6.12 ;;
-	esac
-}
-
-# Framework series a kernel release needs: the 6.12 framework requires
-# KVM_SET_USER_MEMORY_REGION2 (Linux 6.8+); older kernels get 6.1's, 7.x
-# kernels 7.3's.
-series_of_release() {
-	local maj min
-	IFS=. read -r maj min _ <<<"${1%%[-+]*}"
-	if [[ $maj$min =~ ^[0-9]+$ ]] && { [ "$maj" -lt 6 ] ||
-	   { [ "$maj" = 6 ] && [ "$min" -lt 8 ]; }; }; then
-		echo 6.1
-	elif [ "$maj" = 7 ]; then
-		echo 7.3
-	else
-		echo 6.12
-	fi
-}
-
-# The folder of test binaries for a framework series (a 7.x kernel's
-# series, 7.2 or 7.3, runs the 7.3 build).  Without a 6.1 build the
-# 6.12-built binaries run, and skip on the old kernel; without a 7.3 build
-# too, and run there.
-suite_build_dir() {
-	if [ "$1" = 6.1 ]; then
-		if compgen -G "$NX_BUILD_61/*_test" >/dev/null; then
-			echo "$NX_BUILD_61"
-			return 0
-		fi
-		echo "nx: no 6.1-built tests in $NX_BUILD_61 (make SERIES=6.1);" \
-			"running the 6.12-built ones, which skip on a 6.1 kernel" \
-			"(they need KVM_SET_USER_MEMORY_REGION2)" >&2
-	elif [ "${1%%.*}" = 7 ]; then
-		if compgen -G "$NX_BUILD_73/*_test" >/dev/null; then
-			echo "$NX_BUILD_73"
-			return 0
-		fi
-		echo "nx: no 7.3-built tests in $NX_BUILD_73 (make SERIES=7.3);" \
-			"running the 6.12-built ones" >&2
-	fi
-	echo "$NX_BUILD"
-}
-
-# "BINARY CASE" lines of every case the binaries in DIR (default:
-# NX_BUILD) offer.
-catalogue_all() {
-	local bin
-	for bin in "${1:-$NX_BUILD}"/*_test; do
-		[ -x "$bin" ] || continue
-		"$bin" -l 2>/dev/null | grep -v '^Random seed' |
-			sed "s|^|$bin |"
-	done
-}
-
-# Keep the catalogue lines whose case matches a --test filter; an unknown
-# filter is a usage error.
-catalogue_select() {
-	local all=$1 f line matched name
-	local -a keep=()
-	if [ ${#NX_FILTERS[@]} -eq 0 ]; then
-		cat "$all"
-		return 0
-	fi
-	for f in "${NX_FILTERS[@]}"; do
-		matched=0
-		while read -r line; do
-			name=${line#* }
-			# shellcheck disable=SC2053 # the filter is a glob on purpose
-			if [[ $name == $f ]]; then
-				matched=1
-				keep+=("$line")
-			fi
-		done <"$all"
-		[ $matched = 1 ] || usage_error "no test named '$f' (see --list)"
-	done
-	printf '%s\n' "${keep[@]}" | awk '!seen[$0]++'
-}
-
-new_results_dir() {
-	local dir
-	dir=$NX_RESULTS/$(date -u +%Y%m%dT%H%M%SZ)-$1
-	while [ -e "$dir" ]; do
-		dir=$dir.1
-	done
-	mkdir -p "$dir" && printf '%s\n' "$dir"
-}
-
 on_signal() {
 	echo "nx: interrupted by SIG$1" >&2
 	nx_vm_kill_all
@@ -395,318 +308,6 @@ write_run_conf() {
 		nx_kv_set "$f" mmu_modes "${NX_MMU_MODES[*]}" &&
 		nx_kv_set "$f" perf "$NX_PERF" &&
 		nx_kv_set "$f" passtrace_dump "${NX_PASSTRACE_DUMP:-}"
-}
-
-# The lines of the catalogue in DIR whose case is selected in SEL, in
-# DIR's order (another series' build may order or offer them differently).
-catalogue_for() {
-	local dir=$1 sel=$2
-	catalogue_all "$dir" | awk 'NR == FNR { want[$2] = 1; next } want[$2]' \
-		"$sel" -
-}
-
-# The --meta arguments of nx_summary, one a line, naming each Debian build
-# the kernel of KREC used: the kernel image (and a 7.x kernel's modules),
-# the linux-source its tests in BUILD were built from (.debian-source,
-# written by make), busybox-static, perf, and with --kvm-src the headers
-# the modules were built against.
-debian_meta() {
-	local krec=$1 build=$2 kv src hdr=
-	src=$(cat "$build/.debian-source" 2>/dev/null)
-	# build_kvm_modules.sh names the headers it built against (those of
-	# the default 6.12 build when its folder predates that).
-	if [ -n "$NX_KVM_SRC" ]; then
-		hdr=$(cat "$NX_CACHE/kvm-modules/.debian-headers" 2>/dev/null) ||
-			hdr=linux-headers-${NX_KVER:-}+deb12-amd64=${NX_DEB_VERSION:-}
-	fi
-	for kv in "image=$(nx_kv_get "$krec" deb_image)" \
-		"modules=$(nx_kv_get "$krec" deb_modules)" "source=$src" \
-		"busybox=$(nx_kv_get "$krec" deb_busybox)" \
-		"perf=$(nx_kv_get "$krec" deb_perf)" "headers=$hdr"; do
-		[ -n "${kv#*=}" ] && printf '%s\n' --meta "debian_$kv"
-	done
-	return 0
-}
-
-# The --meta arguments of nx_summary of the run, the cell's MMU mode (if
-# any) and the kernel of KREC (kernel_release, else LABEL; the accelerator
-# and why), one a line.
-run_meta() {
-	local krec=$1 mmu=$2 label=$3 release accel why
-	release=$(nx_kv_get "$krec" release)
-	accel=$(nx_kv_get "$krec" accel)
-	why=$(nx_kv_get "$krec" accel_why)
-	printf '%s\n' --meta "mode=$NX_MODE"
-	[ -z "$mmu" ] || printf '%s\n' --meta "mmu=$mmu"
-	printf '%s\n' --meta "kernel_release=${release:-$label}" \
-		--meta "accel=${accel:-none}"
-	[ -z "$why" ] || printf '%s\n' --meta "accel_reason=$why"
-}
-
-# The folder of test binaries the kernel of KREC runs (its framework
-# series), quietly; the host runs NX_BUILD.
-krec_build_dir() {
-	local series
-	series=$(nx_kv_get "$1" series) || { echo "$NX_BUILD"; return 0; }
-	suite_build_dir "$series" 2>/dev/null
-}
-
-# The cases of CASES ("BINARY NAME" lines) that KTAP file KTAP has no
-# result for: a guest that died or hung took them with it.  Each becomes
-# a failure naming why, so that no reader has to count results against the
-# plan to see it.
-missing_results() {
-	local ktap=$1 cases=$2 n
-	n=$(grep -c -E '^(not )?ok [0-9]+ ' "$ktap")
-	cut -d' ' -f2 "$cases" | while read -r name; do
-		grep -q -E "^(not )?ok [0-9]+ $name( |\$)" "$ktap" && continue
-		n=$((n + 1))
-		echo "not ok $n $name # no result: the guest died or hung before the test reported (see console.log)"
-	done
-}
-
-# Results of a cell: ktap.log, params.txt, perf/<test>.txt (--perf),
-# cell.txt, summary.json and the short summary.  MMU names the cell's mode
-# ("" on the host); CASES, if given, the cases the cell was to run; KREC
-# the kernel and its boot.
-summarize() {
-	local dir=$1 raw=$2 mmu=${3:-} cases=${4:-} krec=$5 rc run_s boot_s
-	local -a meta rmeta
-	tr -d '\r' <"$raw" | grep -av '^# nx_\(param\|perf\|cell\): ' >"$dir/ktap.log"
-	if [ -n "$cases" ]; then
-		missing_results "$dir/ktap.log" "$cases" >"$dir/missing.ktap"
-		cat "$dir/missing.ktap" >>"$dir/ktap.log"
-		rm -f "$dir/missing.ktap"
-	fi
-	tr -d '\r' <"$raw" | sed -n 's/^# nx_param: //p' >"$dir/params.txt"
-	if grep -q '^# nx_perf: ' "$raw"; then
-		mkdir -p "$dir/perf"
-		tr -d '\r' <"$raw" | awk -v d="$dir/perf" '
-			sub(/^# nx_perf: /, "") {
-				f = d "/" $1 ".txt"
-				sub(/^[^ ]+ ?/, "")
-				print > f
-			}'
-	fi
-	run_s=$(tr -d '\r' <"$raw" | sed -n 's/^# nx_cell: end [a-z]* run_s=//p')
-	run_s=${run_s:-$(nx_kv_get "$krec" run_s || echo 0)}
-	boot_s=$(nx_kv_get "$krec" boot_s || echo 0)
-	printf 'kernel_release=%s\nmmu=%s\nboot_s=%s\nrun_s=%s\n' \
-		"$(nx_kv_get "$krec" release)" "${mmu:-host}" "$boot_s" "$run_s" \
-		>"$dir/cell.txt"
-	mapfile -t meta < <(debian_meta "$krec" "$(krec_build_dir "$krec")")
-	mapfile -t rmeta < <(run_meta "$krec" "$mmu" "")
-	"$NX_BUILD/nx_summary" --ktap "$dir/ktap.log" --out "$dir/summary.json" \
-		"${meta[@]}" --params "$dir/params.txt" "${rmeta[@]}" \
-		--run-metric "boot_s=$boot_s" --run-metric "run_s=$run_s"
-	rc=$?
-	echo "nx: results in $dir"
-	return $rc
-}
-
-# Split a VM's results stream at its "# nx_cell: begin MODE" lines into
-# BASE/MODE/results.raw (BASE/results.raw itself when FLAT=1: a run of
-# one cell keeps the folder layout of a plain run).  A mode whose cell
-# never began gets an empty stream.
-split_cells() {
-	local raw=$1 base=$2 flat=$3 m
-	for m in "${NX_MMU_MODES[@]:-tdp}"; do
-		[ "$flat" = 1 ] || mkdir -p "$base/$m"
-	done
-	tr -d '\r' <"$raw" | awk -v base="$base" -v flat="$flat" '
-		/^# nx_cell: begin / {
-			f = flat ? base "/cell.raw" : base "/" $4 "/results.raw"
-		}
-		f { print > f }'
-	if [ "$flat" = 1 ]; then
-		# A guest that died before its first cell: keep what it sent.
-		[ -e "$base/cell.raw" ] || cp "$raw" "$base/cell.raw"
-		mv "$base/cell.raw" "$raw"
-		return 0
-	fi
-	for m in "${NX_MMU_MODES[@]:-tdp}"; do
-		[ -e "$base/$m/results.raw" ] || : >"$base/$m/results.raw"
-	done
-}
-
-# Combine the exit codes of cells: a failure wins, then a kernel that did
-# not boot (125), a refused --kvm-src tree (2); 4 only if every cell
-# skipped everything.
-combine_rc() {
-	local rc all_skip=1 any=0
-	local -a seen=("$@")
-	for rc in 1 125 2; do
-		case " ${seen[*]} " in *" $rc "*) return "$rc" ;; esac
-	done
-	for rc in "${seen[@]}"; do
-		any=1
-		[ "$rc" = 4 ] || all_skip=0
-	done
-	[ $any = 1 ] && [ $all_skip = 1 ] && return 4
-	return 0
-}
-
-# The folder of a kernel's results, printed: TOP/NAME with TOP (several
-# cells), else a new one under NX_RESULTS.
-kernel_results_dir() {
-	local top=$1 name=$2
-	if [ -n "$top" ]; then
-		mkdir -p "$top/$name" && printf '%s\n' "$top/$name"
-	else
-		new_results_dir "$name"
-	fi
-}
-
-# A kernel that failed before any test ran (not fetched, not booted, QEMU
-# aborted): its summary.json says so, with REASON, for a lab's dashboard.
-# DIR is its results folder if it has one yet, else one is made for
-# LABEL; KREC what is known of the kernel.  Returns 125.
-infra_failure() {
-	local top=$1 dir=$2 label=$3 reason=$4 krec=$5
-	local -a meta
-	echo "nx: $reason" >&2
-	if [ -z "$dir" ]; then
-		dir=$(kernel_results_dir "$top" "$label") || return 125
-	fi
-	mapfile -t meta < <(debian_meta "$krec" "$(krec_build_dir "$krec")"
-		run_meta "$krec" "" "$label")
-	"$NX_BUILD/nx_summary" --infrastructure "$reason" \
-		--out "$dir/summary.json" "${meta[@]}" >/dev/null
-	echo "nx: results in $dir"
-	return 125
-}
-
-# "NAME MS" of each case of the newest run under NX_RESULTS (its newest
-# ktap.log): how long the cases took last time (none on a first run).
-last_durations() {
-	local f
-	f=$(find "$NX_RESULTS" -name ktap.log -printf '%T@ %p\n' 2>/dev/null |
-		sort -n | tail -n 1 | cut -d' ' -f2-)
-	[ -n "$f" ] || return 0
-	"$NX_BUILD/nx_summary" --ktap "$f" --durations 2>/dev/null
-}
-
-# Split CATALOGUE (DIR/cases.txt) over the run's VMs (--jobs, never more
-# than the cases): one VM runs in DIR itself; several in DIR/vm-1..N, each
-# with its own cases.txt in catalogue order.  Longest first, each case
-# goes to the VM with the least work so far, by the durations of the last
-# run (a case it did not have counts as 1 s; with no last run that deals
-# them round robin).  Prints the folders.
-shard_cases() {
-	local cat=$1 dir=$2 n i
-	n=$(grep -c . "$cat")
-	[ "$NX_JOBS" -lt "$n" ] && n=$NX_JOBS
-	if [ "$n" -le 1 ]; then
-		echo "$dir"
-		return 0
-	fi
-	for i in $(seq 1 "$n"); do
-		mkdir -p "$dir/vm-$i" || return 1
-		: >"$dir/vm-$i/cases.txt"
-	done
-	{ last_durations; echo --; cat "$cat"; } | awk -v n="$n" -v dir="$dir" '
-		!cases { if ($0 == "--") cases = 1; else ms[$1] = $2; next }
-		NF { k++; line[k] = $0; w[k] = ($2 in ms) ? ms[$2] : 1000 }
-		END {
-			# Longest first (a stable selection sort: a few dozen cases).
-			for (i = 1; i <= k; i++) order[i] = i
-			for (i = 1; i <= k; i++)
-				for (j = i + 1; j <= k; j++)
-					if (w[order[j]] > w[order[i]]) {
-						t = order[i]; order[i] = order[j]; order[j] = t
-					}
-			for (i = 1; i <= k; i++) {
-				best = 1
-				for (v = 2; v <= n; v++) if (load[v] < load[best]) best = v
-				load[best] += w[order[i]]
-				vm[order[i]] = best
-			}
-			for (i = 1; i <= k; i++)
-				print line[i] > (dir "/vm-" vm[i] "/cases.txt")
-		}'
-	for i in $(seq 1 "$n"); do
-		echo "$dir/vm-$i"
-	done
-}
-
-# The results streams of several VMs, one per cell (FLAT: the one cell
-# is DIR itself), as one stream in catalogue order: each test's block
-# (from its "# selftests: nx: NAME" line to its result line) renumbered,
-# "1..N" the whole catalogue (a test whose VM died goes missing, which
-# fails the cell), the parameters of the first VM, the longest run_s.
-merge_shards() {
-	local cat=$1 dir=$2 flat=$3 m vdir
-	shift 3
-	[ "$1" = "$dir" ] && { split_cells "$dir/results.raw" "$dir" "$flat"; return; }
-	for vdir in "$@"; do
-		# A VM that never started its tests sent nothing.
-		touch "$vdir/results.raw"
-		split_cells "$vdir/results.raw" "$vdir" "$flat"
-	done
-	for m in "${NX_MMU_MODES[@]:-tdp}"; do
-		local -a raws=()
-		for vdir in "$@"; do
-			if [ "$flat" = 1 ]; then
-				raws+=("$vdir/results.raw")
-			else
-				raws+=("$vdir/$m/results.raw")
-			fi
-		done
-		if [ "$flat" = 1 ]; then
-			merge_streams "$cat" "${raws[@]}" >"$dir/results.raw"
-		else
-			mkdir -p "$dir/$m"
-			merge_streams "$cat" "${raws[@]}" >"$dir/$m/results.raw"
-		fi
-		rm -f "${raws[@]}"
-	done
-}
-
-merge_streams() {
-	awk 'FNR == 1 { f++ }
-	f == 1 { if (NF) order[++n] = $2; next }
-	/^# nx_cell: begin / { begin = $0; next }
-	/^# nx_cell: end / {
-		mode = $4
-		sub(/.*run_s=/, "")
-		if ($0 + 0 > run_s) run_s = $0 + 0
-		next
-	}
-	/^# nx_(param|perf): / { if (f == 2 || $2 == "nx_perf:") tail[++nt] = $0; next }
-	/^TAP version / || /^1\.\.[0-9]+$/ { next }
-	/^# selftests: nx: / { cur = $4; block[cur] = $0 "\n"; next }
-	/^(not )?ok [0-9]+ / && cur != "" { result[cur] = $0; cur = ""; next }
-	cur != "" { block[cur] = block[cur] $0 "\n"; next }
-	{ head[++nh] = $0 }
-	END {
-		if (begin != "") print begin
-		for (i = 1; i <= nh; i++) print head[i]
-		print "TAP version 13"
-		print "1.." n
-		k = 0
-		for (i = 1; i <= n; i++) {
-			name = order[i]
-			if (!(name in result)) continue
-			k++
-			line = result[name]
-			if (!sub(/^not ok [0-9]+/, "not ok " k, line))
-				sub(/^ok [0-9]+/, "ok " k, line)
-			printf "%s%s\n", block[name], line
-		}
-		for (i = 1; i <= nt; i++) print tail[i]
-		if (mode != "") print "# nx_cell: end " mode " run_s=" run_s
-	}' "$@"
-}
-
-# After a sharded run: which VM's console log to read for each failure.
-name_vm_consoles() {
-	local ktap=$1 dir=$2 name vdir
-	"$NX_BUILD/nx_summary" --ktap "$ktap" --failed | while read -r name; do
-		for vdir in "$dir"/vm-*; do
-			grep -q " $name\$" "$vdir/cases.txt" &&
-				echo "nx: $name ran in $vdir: see its console.log"
-		done
-	done
 }
 
 # The kernel of a run into record KREC (kernel, modules; with SPEC, a
@@ -740,22 +341,24 @@ rebuild_kvm() {
 	"$NX_TOP/scripts/build_kvm_modules.sh" --release "$(nx_kv_get "$krec" release)" \
 		"$NX_KVM_SRC" "$out"
 	rc=$?
-	[ $rc = 0 ] && nx_kv_set "$krec" modules_override "$out"
-	return $rc
+	[ $rc = 0 ] || return $rc
+	nx_kv_set "$krec" modules_override "$out"
+	# The headers it built against (build_kvm_modules.sh names them).
+	nx_kv_set "$krec" deb_headers "$(cat "$out/.debian-headers" 2>/dev/null)"
 }
 
 # Boot the VMs of a kernel (KREC) in KDIR, the cases of CAT dealt out over
 # them (shard_cases), each with the run's RUNCONF; then split and merge
 # their results into the cells' results.raw.  Returns 0, 1 (a VM died or
-# hung), or 125 after writing the infrastructure failure (TOP, LABEL).
+# hung), or 125 after writing the infrastructure failure.
 boot_kernel() {
-	local krec=$1 kdir=$2 cat=$3 runconf=$4 top=$5 label=$6 flat=$7
+	local krec=$1 kdir=$2 cat=$3 runconf=$4 flat=$5
 	local vms vdir rc nmodes=${#NX_MMU_MODES[@]}
-	vms=$(shard_cases "$cat" "$kdir") || return 125
+	vms=$(shard_cases "$cat" "$kdir" "$NX_JOBS" "$NX_RESULTS") || return 125
 	for vdir in $vms; do
 		nx_build_initramfs "$vdir/initramfs.cpio" "$vdir/cases.txt" \
 			"$runconf" "$krec" || {
-			infra_failure "$top" "$kdir" "$label" "could not build the initramfs" "$krec"
+			infra_failure "$kdir" "could not build the initramfs" "$krec"
 			return
 		}
 	done
@@ -766,12 +369,20 @@ boot_kernel() {
 		rm -f "$vdir/initramfs.cpio"
 	done
 	if [ $rc -eq 125 ]; then
-		infra_failure "$top" "$kdir" "$label" "$(nx_kv_get "$krec" infra_why)" "$krec"
+		infra_failure "$kdir" "$(nx_kv_get "$krec" infra_why)" "$krec"
 		return
 	fi
 	# shellcheck disable=SC2086 # one folder per word
-	merge_shards "$cat" "$kdir" "$flat" $vms
+	merge_shards "$cat" "$kdir" "$flat" "${NX_MMU_MODES[*]}" $vms
 	return $rc
+}
+
+# A kernel that failed before it had a results folder: REASON in a new
+# one for LABEL (under TOP, or NX_RESULTS).  Returns 125.
+early_failure() {
+	local top=$1 label=$2 reason=$3 krec=$4 dir
+	dir=$(kernel_results_dir "$top" "$label" "$NX_RESULTS") || return 125
+	infra_failure "$dir" "$reason" "$krec" "$label"
 }
 
 # One kernel (a Debian SPEC, or "" for --kernel PATH or the default):
@@ -787,31 +398,34 @@ run_kernel() {
 	label=${spec:+debian-$spec}
 	label=${label:-kernel}
 	krec=$(mktemp "$tmp/kernel.XXXXXX") || return 125
+	nx_kv_set "$krec" mode vm
 	why=$(fetch_kernel "$spec" "$krec") ||
-		{ infra_failure "$top" "" "$label" "$why" "$krec"; return; }
-	release=$(nx_bzimage_release "$(nx_kv_get "$krec" kernel)") ||
-		{ infra_failure "$top" "" "$label" "$(nx_kv_get "$krec" kernel) is not a bzImage" "$krec"; return; }
+		{ early_failure "$top" "$label" "$why" "$krec"; return; }
+	release=$(nx_bzimage_release "$(nx_kv_get "$krec" kernel)") || {
+		early_failure "$top" "$label" "$(nx_kv_get "$krec" kernel) is not a bzImage" "$krec"
+		return
+	}
 	nx_kv_set "$krec" release "$release"
 	rebuild_kvm "$krec"
 	case $? in
 	0) ;;
 	2) return 2 ;;
-	*) infra_failure "$top" "" "$label" "could not build kvm modules from $NX_KVM_SRC" "$krec"; return ;;
+	*) early_failure "$top" "$label" "could not build kvm modules from $NX_KVM_SRC" "$krec"; return ;;
 	esac
 	series=$(nx_kv_get "$krec" series) || series=$(series_of_release "$release")
 	nx_kv_set "$krec" series "$series"
 	# Column label of the kernel: 6.12.117, 6.1.0-56.
 	label=${release%-amd64}
 	label=${label%+deb*}
-	kdir=$(kernel_results_dir "$top" "$release") || return 125
+	kdir=$(kernel_results_dir "$top" "$release" "$NX_RESULTS") || return 125
 	[ -n "$top" ] || flat=1
 	nx_vm_accel "$krec" "$tmp/accel.env" || {
-		infra_failure "$top" "$kdir" "$label" "$(nx_kv_get "$krec" accel_why)" "$krec"
+		infra_failure "$kdir" "$(nx_kv_get "$krec" accel_why)" "$krec"
 		return
 	}
 	cat=$kdir/cases.txt
 	catalogue_for "$(suite_build_dir "$series")" "$sel" >"$cat"
-	boot_kernel "$krec" "$kdir" "$cat" "$tmp/run.conf" "$top" "$label" "$flat"
+	boot_kernel "$krec" "$kdir" "$cat" "$tmp/run.conf" "$flat"
 	rc=$?
 	[ $rc = 125 ] && return 125
 	for m in "${NX_MMU_MODES[@]:-tdp}"; do
@@ -843,7 +457,7 @@ run_vm() {
 	[ ${#specs[@]} -gt 0 ] || specs=("")
 	ncells=$((${#specs[@]} * (${#NX_MMU_MODES[@]} > 1 ? ${#NX_MMU_MODES[@]} : 1)))
 	if [ $ncells -gt 1 ]; then
-		top=$(new_results_dir matrix) || return 125
+		top=$(new_results_dir "$NX_RESULTS" matrix) || return 125
 	fi
 	: >"$cells"
 	t0=$(date +%s%N)
@@ -893,8 +507,9 @@ run_host() {
 	local cat=$1 tmp=$2 krec=$2/host.env dir raw rc t0
 	[ "$(id -u)" = 0 ] || { echo "nx: SKIP --host needs root"; return 4; }
 	[ -c /dev/kvm ] || { echo "nx: SKIP --host needs /dev/kvm"; return 4; }
+	nx_kv_set "$krec" mode host
 	nx_kv_set "$krec" release "$(uname -r)"
-	dir=$(new_results_dir "$(uname -r)") || return 1
+	dir=$(new_results_dir "$NX_RESULTS" "$(uname -r)") || return 1
 	raw=$dir/results.raw
 	# A run killed before it could restore (SIGKILL) left a journal.
 	nx_state_recover || { echo "nx: could not restore a killed run's host state" >&2; return 125; }
@@ -951,7 +566,7 @@ main() {
 		cut -d' ' -f2 "$all"
 		exit 0
 	fi
-	(catalogue_select "$all") >"$sel" || exit 2
+	(catalogue_select "$all" "${NX_FILTERS[@]}") >"$sel" || exit 2
 	write_run_conf "$NX_RUN_TMP/run.conf" || exit 125
 	# A signal kills the VM and restores the host (--host) before exiting.
 	trap 'on_signal INT' INT

@@ -29,7 +29,7 @@ select_cases() {
 		parse_args "$@"
 		all=$(mktemp)
 		catalogue_all >"$all"
-		catalogue_select "$all"' select "$@"
+		catalogue_select "$all" "${NX_FILTERS[@]}"' select "$@"
 }
 
 # expect_cases NAME...: the last select_cases chose exactly these, in order,

@@ -26,16 +26,16 @@ setup() {
 }
 
 @test "shard_cases: round robin in catalogue order, never more VMs than cases" {
-	sourced 'NX_RESULTS=$BATS_TEST_TMPDIR/none NX_JOBS=2 shard_cases "$D/cases.txt" "$D"'
+	sourced 'shard_cases "$D/cases.txt" "$D" 2 "$BATS_TEST_TMPDIR/none"'
 	assert_status 0
 	assert_eq "$output" "$D/vm-1
 $D/vm-2"
 	assert_eq "$(cut -d' ' -f2 "$D/vm-1/cases.txt" | tr '\n' ' ')" "x.one y.one z.one "
 	assert_eq "$(cut -d' ' -f2 "$D/vm-2/cases.txt" | tr '\n' ' ')" "x.two y.two "
-	sourced 'NX_RESULTS=$BATS_TEST_TMPDIR/none NX_JOBS=9 shard_cases "$D/cases.txt" "$D" | wc -l'
+	sourced 'shard_cases "$D/cases.txt" "$D" 9 "$BATS_TEST_TMPDIR/none" | wc -l'
 	assert_eq "$output" 5
 	# One VM runs in the kernel's folder itself, as without --jobs.
-	sourced 'NX_JOBS=1 shard_cases "$D/cases.txt" "$D"'
+	sourced 'shard_cases "$D/cases.txt" "$D" 1 "$BATS_TEST_TMPDIR/none"'
 	assert_eq "$output" "$D"
 }
 
@@ -57,7 +57,7 @@ $D/vm-2"
 		# nx_duration_ms: 500
 		ok 5 z.one # SKIP y
 	EOF
-	sourced 'NX_RESULTS=$BATS_TEST_TMPDIR/results NX_JOBS=2 shard_cases "$D/cases.txt" "$D" >/dev/null
+	sourced 'shard_cases "$D/cases.txt" "$D" 2 "$BATS_TEST_TMPDIR/results" >/dev/null
 		cut -d" " -f2 "$D/vm-1/cases.txt" | tr "\n" " "; echo
 		cut -d" " -f2 "$D/vm-2/cases.txt" | tr "\n" " "'
 	assert_status 0
@@ -94,8 +94,7 @@ stream() {
 	mkdir -p "$D/vm-1" "$D/vm-2"
 	stream "$D/vm-1/results.raw" tdp x.one:pass y.one:fail z.one:skip
 	stream "$D/vm-2/results.raw" tdp x.two:pass y.two:pass
-	sourced 'NX_MMU_MODES=()
-		merge_shards "$D/cases.txt" "$D" 1 "$D/vm-1" "$D/vm-2" && cat "$D/results.raw"'
+	sourced 'merge_shards "$D/cases.txt" "$D" 1 tdp "$D/vm-1" "$D/vm-2" && cat "$D/results.raw"'
 	assert_status 0
 	assert_eq "$output" "# nx_cell: begin tdp
 TAP version 13
@@ -123,8 +122,7 @@ ok 5 z.one # SKIP no reason
 @test "merge_shards: a VM that died leaves its tests missing, so the cell fails" {
 	mkdir -p "$D/vm-1" "$D/vm-2"
 	stream "$D/vm-1/results.raw" tdp x.one:pass y.one:pass z.one:pass
-	sourced 'NX_MMU_MODES=()
-		merge_shards "$D/cases.txt" "$D" 1 "$D/vm-1" "$D/vm-2" &&
+	sourced 'merge_shards "$D/cases.txt" "$D" 1 tdp "$D/vm-1" "$D/vm-2" &&
 		tr -d "\r" <"$D/results.raw" | grep -v "^# nx_" >"$D/ktap.log" &&
 		"$NX_TOP/build/nx_summary" --ktap "$D/ktap.log" --out "$D/summary.json"'
 	assert_status 1
@@ -140,8 +138,7 @@ ok 5 z.one # SKIP no reason
 	stream "$D/a" tdp x.two:pass y.two:pass
 	stream "$D/b" shadow x.two:pass y.two:fail
 	cat "$D/a" "$D/b" >"$D/vm-2/results.raw"
-	sourced 'NX_MMU_MODES=(tdp shadow)
-		merge_shards "$D/cases.txt" "$D" 0 "$D/vm-1" "$D/vm-2" &&
+	sourced 'merge_shards "$D/cases.txt" "$D" 0 "tdp shadow" "$D/vm-1" "$D/vm-2" &&
 		grep -E "^(not )?ok " "$D/tdp/results.raw" "$D/shadow/results.raw"'
 	assert_status 0
 	assert_eq "$output" "$D/tdp/results.raw:ok 1 x.one

@@ -435,10 +435,8 @@ nx: no 7.3-built tests in $b/7.3 (make SERIES=7.3); running the 6.12-built ones
 	printf '%s\r\n' "# nx_cell: begin tdp" "TAP version 13" "ok 1 a" \
 		"# nx_cell: end tdp run_s=3" "# nx_cell: begin legacy" \
 		"not ok 1 a" >"$raw"
-	sourced 'NX_MMU_MODES=(tdp legacy shadow)
-		split_cells "$1/results.raw" "$1" 0' && :
-	capture bash -c '. "$NX_TOP/run_nx_tests.sh"; NX_MMU_MODES=(tdp legacy shadow)
-		split_cells "$1/results.raw" "$1" 0' x "$BATS_TEST_TMPDIR/k"
+	capture bash -c '. "$NX_TOP/run_nx_tests.sh"
+		split_cells "$1/results.raw" "$1" 0 "tdp legacy shadow"' x "$BATS_TEST_TMPDIR/k"
 	assert_status 0
 	assert_eq "$(<"$BATS_TEST_TMPDIR/k/tdp/results.raw")" "# nx_cell: begin tdp
 TAP version 13
@@ -461,7 +459,7 @@ not ok 1 a"
 	find_python
 	capture bash -c '. "$NX_TOP/run_nx_tests.sh" || exit 99
 		NX_BUILD=$NX_TOP/build
-		echo release=6.12.0-test >"$1/kernel.env"
+		printf "%s\n" mode=vm release=6.12.0-test >"$1/kernel.env"
 		summarize "$1" "$1/results.raw" shadow "" "$1/kernel.env"' x "$dir"
 	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
 	assert_status 0

@@ -239,8 +239,7 @@ EOT
 	printf '%s\n' "# nx_param: kvm.nx_huge_pages=Y" \
 		"# nx_param: kvm_intel.ept=Y" >>"$dir/results.raw"
 	NX_SYSFS_ROOT=$BATS_TEST_TMPDIR/sysfs capture bash -c '. "$NX_TOP/run_nx_tests.sh" || exit 99
-			NX_MODE=host
-			printf "%s\n" release=6.12.0-test run_s=2.5 >"$1/host.env"
+			printf "%s\n" mode=host release=6.12.0-test run_s=2.5 >"$1/host.env"
 			summarize "$1" "$1/results.raw" "" "" "$1/host.env"' summarize "$dir"
 	assert_status 0
 	assert_eq "$stderr" ""
