@@ -500,6 +500,23 @@ perf_on_host() {
 	fi
 }
 
+# Wait for the cases running on the host (NX_CASES_PID) for LIMIT seconds
+# at most; then stop them as a signal would (run_cases.sh stops its case,
+# whose harness restores what it changed).  0: they ended, 1: stopped.
+wait_cases() {
+	local deadline=$(($(date +%s) + $1))
+	while kill -0 "$NX_CASES_PID" 2>/dev/null; do
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			kill -TERM "$NX_CASES_PID" 2>/dev/null
+			wait "$NX_CASES_PID"
+			return 1
+		fi
+		sleep 0.5
+	done
+	wait "$NX_CASES_PID"
+	return 0
+}
+
 # The cases of CAT on this machine's KVM, the host state saved before and
 # restored after (also by main's EXIT trap and on_signal); TMP the run's
 # scratch folder.
@@ -523,7 +540,11 @@ run_host() {
 	# In the background, so that a signal is handled at once (on_signal).
 	"$NX_TOP/scripts/run_cases.sh" "$cat" "$NX_TEST_TIMEOUT" >"$raw" &
 	NX_CASES_PID=$!
-	wait "$NX_CASES_PID"
+	if ! wait_cases "$NX_RUN_TIMEOUT"; then
+		echo "nx: the run did not finish within ${NX_RUN_TIMEOUT}s; stopped"
+		nx_kv_set "$krec" missing_why \
+			"the run did not finish within NX_RUN_TIMEOUT (${NX_RUN_TIMEOUT}s)"
+	fi
 	NX_CASES_PID=
 	grep -E '^(not )?ok ' "$raw"
 	nx_kv_set "$krec" run_s "$(nx_seconds_between "$t0" "$(date +%s%N)")"

@@ -30,16 +30,17 @@ kernel_results_dir() {
 }
 
 # The cases of CASES ("BINARY NAME" lines) that KTAP file KTAP has no
-# result for: a guest that died or hung took them with it.  Each becomes
-# a failure naming why, so that no reader has to count results against the
-# plan to see it.
+# result for: a guest that died or hung took them with it, or the run
+# was stopped at its deadline (WHY says which).  Each becomes a failure
+# naming why, so that no reader has to count results against the plan
+# to see it.
 missing_results() {
-	local ktap=$1 cases=$2 n
+	local ktap=$1 cases=$2 why=$3 n
 	n=$(grep -c -E '^(not )?ok [0-9]+ ' "$ktap")
 	cut -d' ' -f2 "$cases" | while read -r name; do
 		grep -q -E "^(not )?ok [0-9]+ $name( |\$)" "$ktap" && continue
 		n=$((n + 1))
-		echo "not ok $n $name # no result: the guest died or hung before the test reported (see console.log)"
+		echo "not ok $n $name # no result: $why"
 	done
 }
 
@@ -93,7 +94,10 @@ summarize() {
 	local -a meta rmeta
 	tr -d '\r' <"$raw" | grep -av '^# nx_\(param\|perf\|cell\): ' >"$dir/ktap.log"
 	if [ -n "$cases" ]; then
-		missing_results "$dir/ktap.log" "$cases" >"$dir/missing.ktap"
+		missing_results "$dir/ktap.log" "$cases" \
+			"$(nx_kv_get "$krec" missing_why ||
+			   echo "the guest died or hung before the test reported (see console.log)")" \
+			>"$dir/missing.ktap"
 		cat "$dir/missing.ktap" >>"$dir/ktap.log"
 		rm -f "$dir/missing.ktap"
 	fi

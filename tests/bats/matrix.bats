@@ -534,7 +534,26 @@ ok 2 fake.b.fail # SKIP mmu=shadow: insmod kvm_amd.ko npt=0 failed"
 	printf '%s\n' "TAP version 13" "1..3" "ok 1 t.one" "not ok 2 t.two # boom" >"$d/ktap.log"
 	printf '%s\n' "b t.one" "b t.two" "b t.three" >"$d/cases.txt"
 	capture bash -c '. "$NX_TOP/run_nx_tests.sh" || exit 99
-		missing_results "$1/ktap.log" "$1/cases.txt"' x "$d"
+		missing_results "$1/ktap.log" "$1/cases.txt" "the guest died"' x "$d"
 	assert_status 0
-	assert_eq "$output" "not ok 3 t.three # no result: the guest died or hung before the test reported (see console.log)"
+	assert_eq "$output" "not ok 3 t.three # no result: the guest died"
+}
+
+@test "summarize: the cases without a result fail with the record's reason, else the guest's death" {
+	local d=$BATS_TEST_TMPDIR/cell
+	mkdir -p "$d"
+	printf '%s\n' "b t.one" "b t.two" >"$d/cases.txt"
+	capture bash -c '. "$NX_TOP/run_nx_tests.sh" || exit 99
+		NX_BUILD=$NX_TOP/build
+		printf "%s\n" "TAP version 13" "1..2" "ok 1 t.one" >"$1/results.raw"
+		printf "%s\n" mode=vm release=6.12.0-test >"$1/kernel.env"
+		summarize "$1" "$1/results.raw" tdp "$1/cases.txt" "$1/kernel.env" >/dev/null
+		tail -n 1 "$1/ktap.log"
+		printf "%s\n" "TAP version 13" "1..2" "ok 1 t.one" >"$1/results.raw"
+		echo "missing_why=the run did not finish within NX_RUN_TIMEOUT (9s)" >>"$1/kernel.env"
+		summarize "$1" "$1/results.raw" tdp "$1/cases.txt" "$1/kernel.env" >/dev/null
+		tail -n 1 "$1/ktap.log"' x "$d"
+	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
+	assert_eq "$output" "not ok 2 t.two # no result: the guest died or hung before the test reported (see console.log)
+not ok 2 t.two # no result: the run did not finish within NX_RUN_TIMEOUT (9s)"
 }
