@@ -13,8 +13,9 @@ set -euo pipefail
 
 suite=(gcc:gcc make:make qemu-system-x86_64:qemu-system-x86 cpio:cpio
 	xz:xz-utils perl:perl)
+# busybox: run_cases.sh is tested under the shell and tools the VM has.
 check=(bats:bats shellcheck:shellcheck python3:python3 patch:patch git:git
-	rsync:rsync)
+	rsync:rsync busybox:busybox)
 bisect=(ccache:ccache flex:flex bison:bison bc:bc git:git)
 # linux-perf's Depends (series 6.1, checked on 6.1.192-3), without perl and
 # python3 themselves.
