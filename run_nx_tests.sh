@@ -62,6 +62,7 @@ NX_VM_NUMA=${NX_VM_NUMA:-2}
 # What the signal handler must reach: the cases running on the host, and
 # the run's own scratch folder.
 NX_CASES_PID=
+NX_TIMER_PID=
 NX_RUN_TMP=
 
 usage() {
@@ -287,6 +288,7 @@ build_suite() {
 on_signal() {
 	echo "nx: interrupted by SIG$1" >&2
 	nx_vm_kill_all
+	[ -z "$NX_TIMER_PID" ] || kill "$NX_TIMER_PID" 2>/dev/null
 	if [ -n "$NX_CASES_PID" ]; then
 		kill -TERM "$NX_CASES_PID" 2>/dev/null
 		wait "$NX_CASES_PID"
@@ -502,18 +504,25 @@ perf_on_host() {
 
 # Wait for the cases running on the host (NX_CASES_PID) for LIMIT seconds
 # at most; then stop them as a signal would (run_cases.sh stops its case,
-# whose harness restores what it changed).  0: they ended, 1: stopped.
+# whose harness restores what it changed).  The timer is a process of its
+# own (NX_TIMER_PID, without the state lock) and both are waited for by
+# the builtin wait, which a signal interrupts at once: a foreground sleep
+# would hold the run's SIGINT back until it ended, and bash then drops it.
+# 0: they ended, 1: stopped.
 wait_cases() {
-	local deadline=$(($(date +%s) + $1))
-	while kill -0 "$NX_CASES_PID" 2>/dev/null; do
-		if [ "$(date +%s)" -ge "$deadline" ]; then
-			kill -TERM "$NX_CASES_PID" 2>/dev/null
-			wait "$NX_CASES_PID"
-			return 1
-		fi
-		sleep 0.5
-	done
-	wait "$NX_CASES_PID"
+	local limit=$1 ended
+	(exec {NX_STATE_LOCK_FD}>&- && exec sleep "$limit") &
+	NX_TIMER_PID=$!
+	wait -n -p ended "$NX_CASES_PID" "$NX_TIMER_PID"
+	if [ "$ended" = "$NX_TIMER_PID" ]; then
+		NX_TIMER_PID=
+		kill -TERM "$NX_CASES_PID" 2>/dev/null
+		wait "$NX_CASES_PID"
+		return 1
+	fi
+	kill "$NX_TIMER_PID" 2>/dev/null
+	wait "$NX_TIMER_PID" 2>/dev/null
+	NX_TIMER_PID=
 	return 0
 }
 
