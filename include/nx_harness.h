@@ -14,6 +14,7 @@
 #define NX_HARNESS_H
 
 #include <stdbool.h>
+#include <stdlib.h>
 
 #include "nx_skip.h"
 
@@ -41,5 +42,31 @@ struct nx_suite {
 };
 
 int nx_suite_main(const struct nx_suite *s, int argc, char **argv);
+void nx_suite_list_early(const struct nx_suite *s, int argc, char **argv);
+
+/*
+ * Before any constructor of the KVM selftest framework: the 7.x framework's
+ * start-up opens /dev/kvm and exits with a skip where there is none, so a
+ * runner on a build host could not learn the cases.  GCC reserves
+ * priorities up to 100; the framework's constructors have none and run
+ * after every prioritized one.
+ */
+#define NX_LIST_EARLY_PRIORITY	101
+
+/*
+ * main() of a test binary running SUITE, and -l answered before the
+ * framework starts (glibc passes argc and argv to constructors).
+ */
+#define NX_SUITE_MAIN(suite)						\
+	static void __attribute__((constructor(NX_LIST_EARLY_PRIORITY)))\
+	nx_list_early(int argc, char **argv)				\
+	{								\
+		nx_suite_list_early(&(suite), argc, argv);		\
+	}								\
+									\
+	int main(int argc, char **argv)					\
+	{								\
+		exit(nx_suite_main(&(suite), argc, argv));		\
+	}
 
 #endif /* NX_HARNESS_H */

@@ -311,6 +311,48 @@ static int nx_report(const struct nx_suite *s, char **picks, int nr_picks,
 	return n && skip == n ? NX_EXIT_SKIP : NX_EXIT_PASS;
 }
 
+static void nx_optstring(const struct nx_suite *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "hlr:t:%s", s->optstring ? s->optstring : "");
+}
+
+static void nx_list(const struct nx_suite *s)
+{
+	int i;
+
+	for (i = 0; i < s->nr_cases; i++)
+		printf("%s.%s\n", s->name, s->cases[i].name);
+}
+
+/*
+ * -l from a constructor (NX_SUITE_MAIN): only the option letters are
+ * looked at, no option is acted on, and getopt() starts again for main.
+ */
+void nx_suite_list_early(const struct nx_suite *s, int argc, char **argv)
+{
+	char optstring[64];
+	bool list = false;
+	int opt, opterr_was = opterr;
+
+	if (argc < 2 || !argv)
+		return;
+	nx_optstring(s, optstring, sizeof(optstring));
+	opterr = 0;
+	while ((opt = getopt(argc, argv, optstring)) != -1)
+		list |= opt == 'l';
+	opterr = opterr_was;
+	/* 0, not 1: glibc then also resets its internal state. */
+	optind = 0;
+	if (!list)
+		return;
+	nx_list(s);
+	/*
+	 * _exit(), not exit(): the C runtime's own constructors (frame_dummy)
+	 * have not run yet, and its destructors abort without them.
+	 */
+	_exit(fflush(stdout) ? NX_EXIT_FAIL : NX_EXIT_PASS);
+}
+
 int nx_suite_main(const struct nx_suite *s, int argc, char **argv)
 {
 	unsigned int timeout_s = NX_CASE_TIMEOUT_S;
@@ -319,8 +361,7 @@ int nx_suite_main(const struct nx_suite *s, int argc, char **argv)
 	int i, opt, nr_picks = 0;
 	bool list = false;
 
-	snprintf(optstring, sizeof(optstring), "hlr:t:%s",
-		 s->optstring ? s->optstring : "");
+	nx_optstring(s, optstring, sizeof(optstring));
 	while ((opt = getopt(argc, argv, optstring)) != -1) {
 		switch (opt) {
 		case 'l':
@@ -349,8 +390,7 @@ int nx_suite_main(const struct nx_suite *s, int argc, char **argv)
 		}
 	}
 	if (list) {
-		for (i = 0; i < s->nr_cases; i++)
-			printf("%s.%s\n", s->name, s->cases[i].name);
+		nx_list(s);
 		return NX_EXIT_PASS;
 	}
 	for (i = 0; i < nr_picks; i++) {

@@ -119,13 +119,10 @@ static const struct nx_case cases[] = {
 };
 
 /* One suite name for the three flush tests: their cases keep their names. */
-int main(int argc, char **argv)
-{
-	static const struct nx_suite suite = {
-		.name = "nx_recovery_flush",
-		.cases = cases,
-		.nr_cases = ARRAY_SIZE(cases),
-	};
+static const struct nx_suite suite = {
+	.name = "nx_recovery_flush",
+	.cases = cases,
+	.nr_cases = ARRAY_SIZE(cases),
+};
 
-	return nx_suite_main(&suite, argc, argv);
-}
+NX_SUITE_MAIN(suite)

@@ -114,13 +114,10 @@ static const struct nx_case cases[] = {
 	{ "hugetlb_2m.unaccounted_not_zapped", run_dirty_log },
 };
 
-int main(int argc, char **argv)
-{
-	static const struct nx_suite suite = {
-		.name = "nx_recovery_dirty_log",
-		.cases = cases,
-		.nr_cases = ARRAY_SIZE(cases),
-	};
+static const struct nx_suite suite = {
+	.name = "nx_recovery_dirty_log",
+	.cases = cases,
+	.nr_cases = ARRAY_SIZE(cases),
+};
 
-	return nx_suite_main(&suite, argc, argv);
-}
+NX_SUITE_MAIN(suite)

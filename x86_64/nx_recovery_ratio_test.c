@@ -324,16 +324,13 @@ static bool parse_opt(int opt, const char *arg)
 	return true;
 }
 
-int main(int argc, char **argv)
-{
-	static const struct nx_suite suite = {
-		.name = "nx_recovery_ratio",
-		.cases = cases,
-		.nr_cases = ARRAY_SIZE(cases),
-		.optstring = "n:",
-		.usage = "[-n SPLIT_PAGES (64)]",
-		.parse_opt = parse_opt,
-	};
+static const struct nx_suite suite = {
+	.name = "nx_recovery_ratio",
+	.cases = cases,
+	.nr_cases = ARRAY_SIZE(cases),
+	.optstring = "n:",
+	.usage = "[-n SPLIT_PAGES (64)]",
+	.parse_opt = parse_opt,
+};
 
-	return nx_suite_main(&suite, argc, argv);
-}
+NX_SUITE_MAIN(suite)

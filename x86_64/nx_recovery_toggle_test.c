@@ -116,13 +116,10 @@ static const struct nx_case cases[] = {
 	{ "param_values", run_param_values },
 };
 
-int main(int argc, char **argv)
-{
-	static const struct nx_suite suite = {
-		.name = "nx_recovery_toggle",
-		.cases = cases,
-		.nr_cases = ARRAY_SIZE(cases),
-	};
+static const struct nx_suite suite = {
+	.name = "nx_recovery_toggle",
+	.cases = cases,
+	.nr_cases = ARRAY_SIZE(cases),
+};
 
-	return nx_suite_main(&suite, argc, argv);
-}
+NX_SUITE_MAIN(suite)

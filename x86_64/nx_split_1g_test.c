@@ -107,13 +107,10 @@ static const struct nx_case cases[] = {
 	{ "hugetlb_1g.oldest_is_1g_table", run_oldest_is_1g_table },
 };
 
-int main(int argc, char **argv)
-{
-	static const struct nx_suite suite = {
-		.name = "nx_split_1g",
-		.cases = cases,
-		.nr_cases = ARRAY_SIZE(cases),
-	};
+static const struct nx_suite suite = {
+	.name = "nx_split_1g",
+	.cases = cases,
+	.nr_cases = ARRAY_SIZE(cases),
+};
 
-	return nx_suite_main(&suite, argc, argv);
-}
+NX_SUITE_MAIN(suite)

@@ -108,16 +108,13 @@ static bool parse_opt(int opt, const char *arg)
 	return false;
 }
 
-int main(int argc, char **argv)
-{
-	static const struct nx_suite suite = {
-		.name = "nx_split_recovery",
-		.cases = cases,
-		.nr_cases = ARRAY_SIZE(cases),
-		.optstring = "n:p:",
-		.usage = "[-n REGIONS (8)] [-p PERIOD_MS (100)]",
-		.parse_opt = parse_opt,
-	};
+static const struct nx_suite suite = {
+	.name = "nx_split_recovery",
+	.cases = cases,
+	.nr_cases = ARRAY_SIZE(cases),
+	.optstring = "n:p:",
+	.usage = "[-n REGIONS (8)] [-p PERIOD_MS (100)]",
+	.parse_opt = parse_opt,
+};
 
-	return nx_suite_main(&suite, argc, argv);
-}
+NX_SUITE_MAIN(suite)

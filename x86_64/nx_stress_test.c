@@ -316,16 +316,13 @@ static bool parse_opt(int opt, const char *arg)
 	return false;
 }
 
-int main(int argc, char **argv)
-{
-	static const struct nx_suite suite = {
-		.name = "nx_stress",
-		.cases = cases,
-		.nr_cases = ARRAY_SIZE(cases),
-		.optstring = "v:n:d:p:R:",
-		.usage = "[-v VCPUS (8)] [-n REGIONS (512)] [-d MS (8000)] [-p PERIOD_MS (20)] [-R RATIO (2)]",
-		.parse_opt = parse_opt,
-	};
+static const struct nx_suite suite = {
+	.name = "nx_stress",
+	.cases = cases,
+	.nr_cases = ARRAY_SIZE(cases),
+	.optstring = "v:n:d:p:R:",
+	.usage = "[-v VCPUS (8)] [-n REGIONS (512)] [-d MS (8000)] [-p PERIOD_MS (20)] [-R RATIO (2)]",
+	.parse_opt = parse_opt,
+};
 
-	return nx_suite_main(&suite, argc, argv);
-}
+NX_SUITE_MAIN(suite)

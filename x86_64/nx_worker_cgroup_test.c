@@ -436,13 +436,10 @@ static const struct nx_case cases[] = {
 	{ "hugetlb_2m.sigstop", run_sigstop },
 };
 
-int main(int argc, char **argv)
-{
-	static const struct nx_suite suite = {
-		.name = "nx_worker_cgroup",
-		.cases = cases,
-		.nr_cases = ARRAY_SIZE(cases),
-	};
+static const struct nx_suite suite = {
+	.name = "nx_worker_cgroup",
+	.cases = cases,
+	.nr_cases = ARRAY_SIZE(cases),
+};
 
-	return nx_suite_main(&suite, argc, argv);
-}
+NX_SUITE_MAIN(suite)

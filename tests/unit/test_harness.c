@@ -187,9 +187,24 @@ static int read_all(FILE *f, char *buf, size_t len)
 	return ferror(f) ? -EIO : 0;
 }
 
-/* nx_suite_main(@s, argv) in a child, its output caught in @r. */
+/*
+ * What the 7.x KVM selftest framework's start-up does on a host without
+ * /dev/kvm, after NX_SUITE_MAIN's early -l and before main().
+ */
+static void framework_start_without_kvm(void)
+{
+	printf("1..0 # SKIP - Cannot open '/dev/kvm': No such file or directory.\n");
+	exit(4);
+}
+
+/*
+ * @s run in a child as NX_SUITE_MAIN runs it (the early -l, then, with
+ * @no_kvm, the framework's start-up stand-in, then nx_suite_main() with
+ * @argv), its output caught in @r.
+ */
 static void run_suite(struct __test_metadata *_metadata,
-		      const struct nx_suite *s, char **argv, struct run *r)
+		      const struct nx_suite *s, char **argv, struct run *r,
+		      bool no_kvm)
 {
 	FILE *out = tmpfile(), *err = tmpfile();
 	int argc = 0;
@@ -208,7 +223,10 @@ static void run_suite(struct __test_metadata *_metadata,
 		    dup2(fileno(err), STDERR_FILENO) < 0)
 			_exit(100);
 		/* The kselftest harness ran getopt() in this process. */
-		optind = 1;
+		optind = 0;
+		nx_suite_list_early(s, argc, argv);
+		if (no_kvm)
+			framework_start_without_kvm();
 		/* exit(), not _exit(): the last KTAP lines are still buffered. */
 		exit(nx_suite_main(s, argc, argv));
 	}
@@ -221,7 +239,11 @@ static void run_suite(struct __test_metadata *_metadata,
 
 /* Run suite @s with the NULL-terminated argument list that follows. */
 #define RUN_SUITE(r, s, ...) \
-	run_suite(_metadata, s, (char *[]){ __VA_ARGS__, NULL }, r)
+	run_suite(_metadata, s, (char *[]){ __VA_ARGS__, NULL }, r, false)
+
+/* ... on a host without /dev/kvm. */
+#define RUN_SUITE_NO_KVM(r, s, ...) \
+	run_suite(_metadata, s, (char *[]){ __VA_ARGS__, NULL }, r, true)
 
 /* @text with every line a diagnostic, so no KTAP line of it is taken for ours. */
 static void log_text(const char *what, const char *text)
@@ -335,6 +357,21 @@ TEST(list_full_names)
 	RUN_SUITE(&r, &demo, "demo", "-l");
 	EXPECT_EXIT(0, &r);
 	EXPECT_STREQ("demo.pass\ndemo.skip\ndemo.fail\ndemo.abort\n", r.out);
+}
+
+/* The cases are known on a host without /dev/kvm, whatever the framework. */
+TEST(list_before_framework_start)
+{
+	struct run r;
+
+	RUN_SUITE_NO_KVM(&r, &demo, "demo", "-t", "5", "-l");
+	EXPECT_EXIT(0, &r);
+	EXPECT_STREQ("demo.pass\ndemo.skip\ndemo.fail\ndemo.abort\n", r.out);
+
+	/* Without -l the framework starts, and its skip stands. */
+	RUN_SUITE_NO_KVM(&r, &demo, "demo", "-r", "pass");
+	EXPECT_EXIT(4, &r);
+	EXPECT_NE(NULL, strstr(r.out, "1..0 # SKIP")) log_run(&r);
 }
 
 TEST(pick_by_short_name)
