@@ -263,11 +263,29 @@ parse_args() {
 	fi
 }
 
-# Build the suite unless the caller provides the binaries (NX_NO_BUILD=1);
-# also against the 6.1 framework when a 6.1 kernel is asked for, and the
-# 7.3 one for a 7.x kernel.
+# The framework series of every kernel the run boots (--kernel
+# debian:SPEC, --kernel PATH by its release, the host's), one a line: a
+# kernel's series depends on the kernel only.
+kernel_series() {
+	local spec release
+	for spec in "${NX_KERNEL_SPECS[@]}"; do
+		series_of_spec "$spec"
+	done
+	if [ "$NX_MODE" = host ]; then
+		series_of_release "$(uname -r)"
+	elif [ -n "$NX_KERNEL" ]; then
+		release=$(nx_bzimage_release "$NX_KERNEL") && series_of_release "$release"
+	fi
+	return 0
+}
+
+# Build the suite unless the caller provides the binaries (NX_NO_BUILD=1):
+# against the 6.12 framework (the catalogue --test selects from), and
+# against the framework of each kernel's series (make SERIES=6.1, 7.3).
+# A series that fails to build leaves its kernels without tests, which
+# run_kernel reports.
 build_suite() {
-	local spec s
+	local s
 	[ "${NX_NO_BUILD:-0}" = 1 ] && return 0
 	"$NX_TOP/scripts/install_deps.sh" suite >&2 || return 1
 	if [ "$NX_PERF" = 1 ] && [ "$NX_MODE" = vm ]; then
@@ -275,14 +293,36 @@ build_suite() {
 			echo "nx: --perf: perf's libraries could not be installed" >&2
 	fi
 	make -C "$NX_TOP" -s all >&2 || return 1
-	for s in 6.1 7.3; do
-		for spec in "${NX_KERNEL_SPECS[@]}"; do
-			[ "$(series_of_spec "$spec")" = "$s" ] || continue
-			make -C "$NX_TOP" -s SERIES="$s" all >&2 ||
-				echo "nx: make SERIES=$s failed" >&2
-			break
-		done
+	for s in $(kernel_series | sort -u); do
+		[ "$s" = 6.12 ] && continue
+		make -C "$NX_TOP" -s SERIES="$s" all >&2 ||
+			echo "nx: make SERIES=$s failed" >&2
 	done
+}
+
+# The cases of SEL that the tests built for the kernel of KREC (its
+# series) offer, into CAT; the build used goes into KREC (suite_series,
+# suite_build) and is said.  Prints why there is none to run and returns
+# 1: no build of that series, a binary whose -l failed, or a selection
+# none of whose cases that build offers.
+kernel_cases() {
+	local krec=$1 sel=$2 cat=$3 series dir src
+	series=$(framework_series "$(nx_kv_get "$krec" series)")
+	dir=$(suite_build_dir "$series") || { echo "$dir"; return 1; }
+	nx_kv_set "$krec" suite_series "$series"
+	nx_kv_set "$krec" suite_build "$dir"
+	catalogue_for "$dir" "$sel" 2>"$cat.err" >"$cat" || {
+		echo "the tests in $dir cannot list their cases: $(cat "$cat.err")"
+		return 1
+	}
+	rm -f "$cat.err"
+	if [ ! -s "$cat" ]; then
+		echo "none of the $(grep -c . "$sel") selected cases is offered by the tests in $dir"
+		return 1
+	fi
+	src=$(cat "$dir/.debian-source" 2>/dev/null)
+	echo "nx: tests built against the $series framework:" \
+		"${dir#"$NX_TOP"/}${src:+ ($src)}" >&2
 }
 
 on_signal() {
@@ -426,7 +466,11 @@ run_kernel() {
 		return
 	}
 	cat=$kdir/cases.txt
-	catalogue_for "$(suite_build_dir "$series")" "$sel" >"$cat"
+	why=$(kernel_cases "$krec" "$sel" "$cat") || {
+		rm -f "$cat"
+		infra_failure "$kdir" "$why" "$krec"
+		return
+	}
 	boot_kernel "$krec" "$kdir" "$cat" "$tmp/run.conf" "$flat"
 	rc=$?
 	[ $rc = 125 ] && return 125
@@ -526,16 +570,21 @@ wait_cases() {
 	return 0
 }
 
-# The cases of CAT on this machine's KVM, the host state saved before and
-# restored after (also by main's EXIT trap and on_signal); TMP the run's
-# scratch folder.
+# The cases of SEL that the tests of this kernel's series offer, on this
+# machine's KVM, the host state saved before and restored after (also by
+# main's EXIT trap and on_signal); TMP the run's scratch folder.
 run_host() {
-	local cat=$1 tmp=$2 krec=$2/host.env dir raw rc t0
+	local sel=$1 tmp=$2 krec=$2/host.env cat=$2/cases.txt dir raw rc t0 why
 	[ "$(id -u)" = 0 ] || { echo "nx: SKIP --host needs root"; return 4; }
 	[ -c /dev/kvm ] || { echo "nx: SKIP --host needs /dev/kvm"; return 4; }
 	nx_kv_set "$krec" mode host
 	nx_kv_set "$krec" release "$(uname -r)"
+	nx_kv_set "$krec" series "$(series_of_release "$(uname -r)")"
 	dir=$(new_results_dir "$NX_RESULTS" "$(uname -r)") || return 1
+	why=$(kernel_cases "$krec" "$sel" "$cat") || {
+		infra_failure "$dir" "$why" "$krec"
+		return
+	}
 	raw=$dir/results.raw
 	# A run killed before it could restore (SIGKILL) left a journal.
 	nx_state_recover || { echo "nx: could not restore a killed run's host state" >&2; return 125; }
@@ -591,7 +640,7 @@ main() {
 	NX_RUN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/nx-run.XXXXXX") || exit 125
 	trap 'on_exit' EXIT
 	all=$NX_RUN_TMP/catalogue sel=$NX_RUN_TMP/selected
-	catalogue_all >"$all"
+	catalogue_all >"$all" || { echo "nx: the tests in $NX_BUILD cannot list their cases" >&2; exit 125; }
 	if [ $NX_LIST = 1 ]; then
 		cut -d' ' -f2 "$all"
 		exit 0

@@ -32,38 +32,54 @@ series_of_release() {
 	fi
 }
 
-# The folder of test binaries for a framework series (a 7.x kernel's
-# series, 7.2 or 7.3, runs the 7.3 build).  Without a 6.1 build the
-# 6.12-built binaries run, and skip on the old kernel; without a 7.3 build
-# too, and run there.
+# The framework a kernel of SERIES runs: 6.1, 6.12 or 7.3 (the one 7.x
+# framework, for 7.2 too).
+framework_series() {
+	case $1 in
+	6.1) echo 6.1 ;;
+	7.*) echo 7.3 ;;
+	*) echo 6.12 ;;
+	esac
+}
+
+# The folder of test binaries built against framework SERIES (a 7.x
+# kernel's series, 7.2 or 7.3, runs the 7.3 build), printed; without
+# tests in it, why not, and 1.  A kernel runs its own series' build or
+# none: another series' binaries would skip (6.12's need
+# KVM_SET_USER_MEMORY_REGION2, which 6.1 lacks) or run a framework the
+# kernel was not meant for, depending on what an earlier run left built.
 suite_build_dir() {
-	if [ "$1" = 6.1 ]; then
-		if compgen -G "$NX_BUILD_61/*_test" >/dev/null; then
-			echo "$NX_BUILD_61"
-			return 0
-		fi
-		echo "nx: no 6.1-built tests in $NX_BUILD_61 (make SERIES=6.1);" \
-			"running the 6.12-built ones, which skip on a 6.1 kernel" \
-			"(they need KVM_SET_USER_MEMORY_REGION2)" >&2
-	elif [ "${1%%.*}" = 7 ]; then
-		if compgen -G "$NX_BUILD_73/*_test" >/dev/null; then
-			echo "$NX_BUILD_73"
-			return 0
-		fi
-		echo "nx: no 7.3-built tests in $NX_BUILD_73 (make SERIES=7.3);" \
-			"running the 6.12-built ones" >&2
+	local series dir
+	series=$(framework_series "$1")
+	case $series in
+	6.1) dir=$NX_BUILD_61 ;;
+	7.3) dir=$NX_BUILD_73 ;;
+	*) dir=$NX_BUILD ;;
+	esac
+	if ! compgen -G "$dir/*_test" >/dev/null; then
+		echo "no tests built against the $series framework in $dir (make SERIES=$series)"
+		return 1
 	fi
-	echo "$NX_BUILD"
+	echo "$dir"
 }
 
 # "BINARY CASE" lines of every case the binaries in DIR (default:
-# NX_BUILD) offer.
+# NX_BUILD) offer, from their -l, which answers before the KVM selftest
+# framework starts (NX_SUITE_MAIN), so also on a host without /dev/kvm.
+# A binary whose -l fails: what it said, and 1.
 catalogue_all() {
-	local bin
+	local bin out rc line
 	for bin in "${1:-$NX_BUILD}"/*_test; do
 		[ -x "$bin" ] || continue
-		"$bin" -l 2>/dev/null | grep -v '^Random seed' |
-			sed "s|^|$bin |"
+		out=$("$bin" -l 2>&1)
+		rc=$?
+		if [ $rc != 0 ]; then
+			echo "$bin -l exited $rc: $(tail -n 1 <<<"$out")" >&2
+			return 1
+		fi
+		[ -z "$out" ] || while IFS= read -r line; do
+			echo "$bin $line"
+		done <<<"$out"
 	done
 }
 
@@ -96,7 +112,7 @@ catalogue_select() {
 # The lines of the catalogue in DIR whose case is selected in SEL, in
 # DIR's order (another series' build may order or offer them differently).
 catalogue_for() {
-	local dir=$1 sel=$2
-	catalogue_all "$dir" | awk 'NR == FNR { want[$2] = 1; next } want[$2]' \
-		"$sel" -
+	local dir=$1 sel=$2 all
+	all=$(catalogue_all "$dir") || return 1
+	awk 'NR == FNR { want[$2] = 1; next } want[$2]' "$sel" - <<<"$all"
 }

@@ -66,23 +66,31 @@ debian_meta() {
 # mode (if any) and the kernel of KREC (kernel_release, else LABEL; the
 # accelerator and why), one a line.
 run_meta() {
-	local krec=$1 mmu=$2 label=$3 release accel why
+	local krec=$1 mmu=$2 label=$3 release accel why series build
 	release=$(nx_kv_get "$krec" release)
 	accel=$(nx_kv_get "$krec" accel)
 	why=$(nx_kv_get "$krec" accel_why)
 	printf '%s\n' --meta "mode=$(nx_kv_get "$krec" mode)"
 	[ -z "$mmu" ] || printf '%s\n' --meta "mmu=$mmu"
+	# The tests' build: which framework, which folder (of the checkout).
+	series=$(nx_kv_get "$krec" suite_series) &&
+		printf '%s\n' --meta "framework_series=$series"
+	build=$(nx_kv_get "$krec" suite_build) &&
+		printf '%s\n' --meta "suite_build=${build#"$NX_TOP"/}"
 	printf '%s\n' --meta "kernel_release=${release:-$label}" \
 		--meta "accel=${accel:-none}"
 	[ -z "$why" ] || printf '%s\n' --meta "accel_reason=$why"
 }
 
-# The folder of test binaries the kernel of KREC runs (its framework
-# series), quietly; the host runs NX_BUILD.
+# The folder of test binaries the kernel of KREC ran (kernel_cases), else
+# the one of its framework series if there is one; without a series,
+# NX_BUILD.
 krec_build_dir() {
-	local series
+	local series dir
+	nx_kv_get "$1" suite_build && return 0
 	series=$(nx_kv_get "$1" series) || { echo "$NX_BUILD"; return 0; }
-	suite_build_dir "$series" 2>/dev/null
+	dir=$(suite_build_dir "$series") && echo "$dir"
+	return 0
 }
 
 # Results of a cell: ktap.log, params.txt, perf/<test>.txt (--perf),

@@ -28,7 +28,7 @@ die() {
 krec=$out/kernel.env
 rm -f "$krec"
 "$top/scripts/debian_kernel.sh" "$spec" >"$krec" || die "no Debian kernel $spec"
-build=$(suite_build_dir "$(nx_kv_get "$krec" series)")
+build=$(suite_build_dir "$(nx_kv_get "$krec" series)") || die "$build"
 # BINARY CASE lines of the cases asked for, from that build's catalogue.
 catalogue_all "$build" | while read -r bin name; do
 	for c in "$@"; do

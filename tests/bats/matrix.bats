@@ -394,24 +394,22 @@ sourced() {
 7.3.4 7.3"
 }
 
-@test "suite_build_dir: a 7.x kernel runs the 7.3 build, else the 6.12 one, saying so" {
+@test "suite_build_dir: each series its own build, none without it, saying why" {
 	local b=$BATS_TEST_TMPDIR/b
 	mkdir -p "$b/7.3" "$b/6.1"
 	NX_BUILD=$b capture bash -c '. "$NX_TOP/run_nx_tests.sh" || exit 99
-		for s in 7.3 7.2 6.12 6.1; do echo "$s $(suite_build_dir $s 2>/dev/null)"; done
-		suite_build_dir 7.2 2>&1 >/dev/null
-		touch "$NX_BUILD/7.3/x_test" "$NX_BUILD/6.1/x_test"
-		for s in 7.3 7.2 6.12 6.1; do echo "$s $(suite_build_dir $s)"; done'
+		for s in 7.3 7.2 6.12 6.1; do echo "$s $(suite_build_dir $s) $?"; done
+		touch "$NX_BUILD/7.3/x_test" "$NX_BUILD/6.1/x_test" "$NX_BUILD/x_test"
+		for s in 7.3 7.2 6.12 6.1; do echo "$s $(suite_build_dir $s) $?"; done'
 	assert_status 0
-	assert_eq "$output" "7.3 $b
-7.2 $b
-6.12 $b
-6.1 $b
-nx: no 7.3-built tests in $b/7.3 (make SERIES=7.3); running the 6.12-built ones
-7.3 $b/7.3
-7.2 $b/7.3
-6.12 $b
-6.1 $b/6.1"
+	assert_eq "$output" "7.3 no tests built against the 7.3 framework in $b/7.3 (make SERIES=7.3) 1
+7.2 no tests built against the 7.3 framework in $b/7.3 (make SERIES=7.3) 1
+6.12 no tests built against the 6.12 framework in $b (make SERIES=6.12) 1
+6.1 no tests built against the 6.1 framework in $b/6.1 (make SERIES=6.1) 1
+7.3 $b/7.3 0
+7.2 $b/7.3 0
+6.12 $b 0
+6.1 $b/6.1 0"
 }
 
 @test "combine_rc: a failed cell wins, then an unbooted kernel; 4 only if all skipped" {
