@@ -7,6 +7,7 @@
 # make KSRC=/path install-tree    put the suite into that tree's KVM selftests
 # make KSRC=/path uninstall-tree  ... and take it out again
 # make check           the project's own tests (see README.md)
+# make check-quick     ... those that boot no VM: build, unit, bats, lint
 #
 # Without KSRC, the newest build of Debian's linux-source package of SERIES
 # (6.12 by default, series in versions.env; scripts/debian_version.sh) is
@@ -32,7 +33,7 @@ endif
 # drops old builds (words NX_..._KVER=... and NX_..._DEB_VERSION=...).
 # Goals that need no tree skip it (the archive is asked, about 1 s).
 ifeq ($(KSRC),)
-ifneq ($(filter-out clean distclean check,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out clean distclean check check-quick,$(or $(MAKECMDGOALS),all)),)
 NX_RESOLVED := $(shell scripts/debian_version.sh $(SERIES))
 ifneq ($(.SHELLSTATUS),0)
 $(error scripts/debian_version.sh $(SERIES) failed)
@@ -72,7 +73,7 @@ KVM_DIR := $(KSRC)/tools/testing/selftests/kvm
 HOSTCC ?= gcc
 HOST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude
 
-.PHONY: all tests tools check clean distclean ksrc
+.PHONY: all tests tools check check-quick clean distclean ksrc
 all: tests tools
 
 ksrc: $(KSRC_DEP)
@@ -144,6 +145,9 @@ install-tree uninstall-tree:
 
 check:
 	tests/run_checks.sh
+
+check-quick:
+	tests/run_checks.sh --quick
 
 clean:
 	rm -rf $(BUILD)
