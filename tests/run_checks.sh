@@ -49,13 +49,23 @@ out=$top/build/check
 ksrc=$top/.cache/linux-$NX_KVER
 rm -rf "$out"
 mkdir -p "$out"
+: >"$out/times.txt"
 # shellcheck source=tests/tap.sh
 . "$top/tests/tap.sh"
 # shellcheck source=tests/kvm_src.sh
 . "$top/tests/kvm_src.sh"
 
+# How long each check took, in build/check/times.txt ("SECONDS NAME"),
+# for the budget in docs/measurements.md: measured, never a threshold.
+took() {
+	echo "$((SECONDS - $1)) $2" >>"$out/times.txt"
+}
+
 # The plan and the counts, the last lines; 1 if anything failed.
 finish() {
+	echo "# the longest checks (seconds; all in build/check/times.txt):"
+	sort -rn "$out/times.txt" | head -n 8 | sed 's/^/#   /'
+	echo "# all checks: $SECONDS s"
 	echo "1..$n"
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[ $failed = 0 ]
@@ -63,10 +73,11 @@ finish() {
 
 # Run a command; its output goes to a log, shown only when it fails.
 check() {
-	local name=$1 log=$out/${1//[^a-zA-Z0-9_.-]/_}.log rc
+	local name=$1 log=$out/${1//[^a-zA-Z0-9_.-]/_}.log rc t0=$SECONDS
 	shift
 	"$@" >"$log" 2>&1
 	rc=$?
+	took "$t0" "$name"
 	[ $rc = 0 ] || sed 's/^/#   /' "$log" | tail -n 40
 	report $rc "$name"
 }
@@ -83,10 +94,11 @@ tap_results() {
 }
 
 sub_suite() {
-	local name=$1 log=$out/$1.log rc
+	local name=$1 log=$out/$1.log rc t0=$SECONDS
 	shift
 	"$@" >"$log" 2>&1
 	rc=$?
+	took "$t0" "$name"
 	tap_results "$name" "$log"
 	if [ $rc != 0 ]; then
 		sed 's/^/#   /' "$log" | grep -v '^#   ok ' | tail -n 40
@@ -170,9 +182,10 @@ if [ "$quick" = 1 ]; then
 fi
 
 suite() {
-	local rc
+	local rc t0=$SECONDS
 	./run_nx_tests.sh --results "$out/suite" >"$out/suite.log" 2>&1
 	rc=$?
+	took "$t0" suite
 	sed "s/^/# /" "$out/suite.log"
 	tap_results suite "$(ls "$out"/suite/*/ktap.log 2>/dev/null || echo /dev/null)"
 	report $rc "suite: ./run_nx_tests.sh exit status $rc"
