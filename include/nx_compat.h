@@ -11,6 +11,11 @@
  *   NX_FW_VM_ALLOC_PAGE    a guest page comes from vm_alloc_page()
  *                          (mainline, Debian 7.3) instead of
  *                          vm_vaddr_alloc_page().
+ *   NX_FW_VM_MMU           the guest's paging is vm->mmu (mainline, with
+ *                          a second stage for nested TDP), not fields of
+ *                          the VM.
+ *   NX_FW_SVM_OWN_STACK    vcpu_alloc_svm() allocates L2's stack and
+ *                          generic_svm_setup() takes none (mainline).
  * and -D_GNU_SOURCE where the framework's CFLAGS lack it (6.1).
  * Guest asserts are told apart here by GUEST_FAIL, a macro of 6.6+.
  */
@@ -54,6 +59,13 @@
 #define nx_vm_alloc_page(vm)	vm_alloc_page(vm)
 #else
 #define nx_vm_alloc_page(vm)	vm_vaddr_alloc_page(vm)
+#endif
+
+/* Levels of the guest's page tables (4, or 5 with LA57). */
+#ifdef NX_FW_VM_MMU
+#define nx_vm_pgtable_levels(vm)	((vm)->mmu.pgtable_levels)
+#else
+#define nx_vm_pgtable_levels(vm)	((vm)->pgtable_levels)
 #endif
 
 #ifdef NX_FW_NO_ATOI_POSITIVE

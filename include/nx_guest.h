@@ -49,6 +49,14 @@ struct nx_regions {
 void nx_guest_main(void);
 
 /*
+ * Guest side, for payloads that serve steps at two levels (nx_nested.h):
+ * the level the current step is for, and the step itself (its op, then
+ * GUEST_SYNC(op)).
+ */
+uint64_t nx_guest_cmd_level(void);
+void nx_guest_step(void);
+
+/*
  * Add a memslot of @nr 2M regions backed by @src, map it into the guest
  * with 1G guest pages and put a RET at the start of each region.
  */
@@ -70,5 +78,13 @@ void nx_guest_warm_up(struct kvm_vcpu *vcpu, const struct nx_regions *r);
 /* Make the guest do @op on region @i and wait until it has. */
 void nx_guest_do(struct kvm_vcpu *vcpu, const struct nx_regions *r,
 		 enum nx_guest_op op, int i);
+
+/* The same by the guest at @level (1: L1, 2: L2) of a nested pair. */
+void nx_guest_do_level(struct kvm_vcpu *vcpu, const struct nx_regions *r,
+		       int level, enum nx_guest_op op, int i);
+
+/* nx_guest_warm_up() by the guest at @level (0: the only one). */
+void nx_guest_warm_up_level(struct kvm_vcpu *vcpu, const struct nx_regions *r,
+			    int level);
 
 #endif /* NX_GUEST_H */

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nx_traits.h"
+
 #define NX_HUGEPAGES_2M "kernel/mm/hugepages/hugepages-2048kB"
 #define NX_HUGEPAGES_1G "kernel/mm/hugepages/hugepages-1048576kB"
 #define NX_THP_ENABLED "kernel/mm/transparent_hugepage/enabled"
@@ -67,6 +69,11 @@ void nx_require_kvm_param(const char *name, const char *val);
 enum nx_mmu { NX_MMU_TDP, NX_MMU_LEGACY, NX_MMU_SHADOW };
 
 enum nx_mmu nx_mmu_mode(void);
+/*
+ * nx_kernel_has() for the MMU that maps a nested guest's memory, which is
+ * the shadow MMU whatever mode the VM runs in.
+ */
+bool nx_kernel_has_in(enum nx_trait t, enum nx_mmu mmu);
 /* "mmu=tdp", "mmu=legacy" or "mmu=shadow", for messages and skip reasons. */
 const char *nx_mmu_name(enum nx_mmu mmu);
 

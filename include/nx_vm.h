@@ -46,6 +46,8 @@ struct nx_region_model {
 	 * every later fault in the region to 4K.
 	 */
 	bool table_left;
+	/* The guest that maps it: 0 (the only one), or NX_L1 / NX_L2. */
+	int level;
 };
 
 /*
@@ -74,6 +76,12 @@ struct nx_vm {
 	struct nx_counts want;	/* what the counters must read now */
 	int split_4k;		/* 4K mappings a split leaves; 0: not seen */
 	int fault_4k;		/* 4K mappings a 4K fault leaves; 0: not seen */
+	/* The same for L2's splits, mapped by the shadow MMU (nested). */
+	int split_4k_l2;
+	int fault_4k_l2;
+	bool nested;		/* L1 runs L2 over the regions (nx_nested.h) */
+	/* L1's splits are on the TDP MMU's list (nested VMs; once per VM). */
+	bool tdp_list;
 	unsigned long next_seq;
 	struct nx_region_model model[NX_MAX_REGIONS];
 	bool backed_1g;		/* regions lie in host 1G pages */
@@ -91,6 +99,31 @@ struct nx_vm {
 void nx_vm_create(struct nx_vm *v, enum vm_mem_backing_src_type src, int nr,
 		  bool nx_on, bool disable_nx);
 void nx_vm_free(struct nx_vm *v);
+
+/*
+ * A VM whose guest (L1) runs a nested guest (L2) over the regions
+ * (nx_nested.h), the mitigation on if @nx_on; skips without nested SVM
+ * with NPT.  Its steps name the level that does them.
+ */
+void nx_vm_create_nested(struct nx_vm *v, enum vm_mem_backing_src_type src,
+			 int nr, bool nx_on);
+void nx_vm_read_at(struct nx_vm *v, int level, int i);
+void nx_vm_exec_at(struct nx_vm *v, int level, int i);
+
+/*
+ * KVM's lists of NX pages: one per MMU since 6.18
+ * (NX_TRAIT_READ_LOCK_RECOVERY), a single one before, which this calls the
+ * shadow MMU's.  L2's splits are the shadow MMU's in any VM; L1's are the
+ * TDP MMU's in a TDP MMU VM.  For nested VMs (a one-level VM is taken to
+ * have one list).
+ */
+enum nx_list { NX_LIST_SHADOW, NX_LIST_TDP };
+
+enum nx_list nx_vm_region_list(const struct nx_vm *v, int i);
+/* Split regions on @list in the model. */
+int nx_vm_list_splits(const struct nx_vm *v, enum nx_list list);
+/* Recovery zapped the @n oldest splits of @list. */
+void nx_vm_recovered_list(struct nx_vm *v, enum nx_list list, int n);
 
 void nx_vm_read(struct nx_vm *v, int i);
 /* A guest write to region @i (NX_GUEST_WRITE): maps it like a read. */

@@ -6,10 +6,15 @@
 #include "nx_guest.h"
 #include "nx_vcpu.h"
 
-/* Written by the host before each step, read by the guest. */
+/*
+ * Written by the host before each step, read by the guest.  @level says
+ * which guest does it where two run nested (nx_nested.h): 0 or 1 for L1,
+ * 2 for L2; the one-level payload ignores it.
+ */
 static struct {
 	uint64_t op;
 	uint64_t gva;
+	uint64_t level;
 } nx_cmd;
 
 static void nx_guest_call(uint64_t gva)
@@ -26,23 +31,32 @@ static void nx_guest_read_pages(uint64_t gva)
 		READ_ONCE(*(uint64_t *)(gva + off));
 }
 
+uint64_t nx_guest_cmd_level(void)
+{
+	return READ_ONCE(nx_cmd.level);
+}
+
+void nx_guest_step(void)
+{
+	if (nx_cmd.op == NX_GUEST_READ)
+		READ_ONCE(*(uint64_t *)nx_cmd.gva);
+	else if (nx_cmd.op == NX_GUEST_READ_PAGES)
+		nx_guest_read_pages(nx_cmd.gva);
+	else if (nx_cmd.op == NX_GUEST_EXEC)
+		nx_guest_call(nx_cmd.gva);
+	else if (nx_cmd.op == NX_GUEST_WRITE)
+		WRITE_ONCE(*(uint64_t *)(nx_cmd.gva + NX_WRITE_OFFSET),
+			   nx_cmd.gva);
+	else
+		nx_guest_fail_u64("unknown op", nx_cmd.op);
+	GUEST_SYNC(nx_cmd.op);
+}
+
 void nx_guest_main(void)
 {
 	GUEST_SYNC(0);
-	for (;;) {
-		if (nx_cmd.op == NX_GUEST_READ)
-			READ_ONCE(*(uint64_t *)nx_cmd.gva);
-		else if (nx_cmd.op == NX_GUEST_READ_PAGES)
-			nx_guest_read_pages(nx_cmd.gva);
-		else if (nx_cmd.op == NX_GUEST_EXEC)
-			nx_guest_call(nx_cmd.gva);
-		else if (nx_cmd.op == NX_GUEST_WRITE)
-			WRITE_ONCE(*(uint64_t *)(nx_cmd.gva + NX_WRITE_OFFSET),
-				   nx_cmd.gva);
-		else
-			nx_guest_fail_u64("unknown op", nx_cmd.op);
-		GUEST_SYNC(nx_cmd.op);
-	}
+	for (;;)
+		nx_guest_step();
 }
 
 void nx_regions_add(struct kvm_vm *vm, struct nx_regions *r,
@@ -127,16 +141,21 @@ static const char *nx_guest_op_name(enum nx_guest_op op)
 	return "unknown op";
 }
 
-/* @where names the target for the step deadline's message. */
-static void nx_guest_do_gva(struct kvm_vcpu *vcpu, enum nx_guest_op op,
-			    uint64_t gva, const char *where)
+/*
+ * @where names the target for the step deadline's message; @level the
+ * guest that does it (0: the only one).
+ */
+static void nx_guest_do_gva(struct kvm_vcpu *vcpu, int level,
+			    enum nx_guest_op op, uint64_t gva, const char *where)
 {
-	char what[96];
+	char what[112];
 
-	snprintf(what, sizeof(what), "%s of %s (gva 0x%lx)",
+	snprintf(what, sizeof(what), "%s%s of %s (gva 0x%lx)",
+		 level == 2 ? "L2 " : level == 1 ? "L1 " : "",
 		 nx_guest_op_name(op), where, gva);
 	nx_cmd.op = op;
 	nx_cmd.gva = gva;
+	nx_cmd.level = level;
 	sync_global_to_guest(vcpu->vm, nx_cmd);
 	nx_guest_expect_sync(vcpu, op, what);
 }
@@ -149,9 +168,18 @@ void nx_guest_warm_up(struct kvm_vcpu *vcpu, const struct nx_regions *r)
 	 * host takes its baseline: afterwards only region accesses move the
 	 * counters.
 	 */
-	nx_guest_do_gva(vcpu, NX_GUEST_READ, r->scratch_gva, "the warm-up page");
-	nx_guest_do_gva(vcpu, NX_GUEST_EXEC, r->scratch_gva, "the warm-up page");
-	nx_guest_do_gva(vcpu, NX_GUEST_WRITE, r->scratch_gva, "the warm-up page");
+	nx_guest_warm_up_level(vcpu, r, 0);
+}
+
+void nx_guest_warm_up_level(struct kvm_vcpu *vcpu, const struct nx_regions *r,
+			    int level)
+{
+	nx_guest_do_gva(vcpu, level, NX_GUEST_READ, r->scratch_gva,
+			"the warm-up page");
+	nx_guest_do_gva(vcpu, level, NX_GUEST_EXEC, r->scratch_gva,
+			"the warm-up page");
+	nx_guest_do_gva(vcpu, level, NX_GUEST_WRITE, r->scratch_gva,
+			"the warm-up page");
 }
 
 void nx_guest_start(struct kvm_vcpu *vcpu, const struct nx_regions *r)
@@ -163,9 +191,15 @@ void nx_guest_start(struct kvm_vcpu *vcpu, const struct nx_regions *r)
 void nx_guest_do(struct kvm_vcpu *vcpu, const struct nx_regions *r,
 		 enum nx_guest_op op, int i)
 {
+	nx_guest_do_level(vcpu, r, 0, op, i);
+}
+
+void nx_guest_do_level(struct kvm_vcpu *vcpu, const struct nx_regions *r,
+		       int level, enum nx_guest_op op, int i)
+{
 	char where[32];
 
 	TEST_ASSERT(i >= 0 && i < r->nr, "region %d out of range (%d)", i, r->nr);
 	snprintf(where, sizeof(where), "region %d", i);
-	nx_guest_do_gva(vcpu, op, r->gva + i * NX_REGION_SIZE, where);
+	nx_guest_do_gva(vcpu, level, op, r->gva + i * NX_REGION_SIZE, where);
 }

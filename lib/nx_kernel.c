@@ -12,9 +12,9 @@ static bool nx_kallsyms_has(const char *sym)
 	return nx_ksym_find(sym, NULL, 0);
 }
 
-static unsigned int nx_trait_mmu(void)
+static unsigned int nx_trait_mmu(enum nx_mmu mmu)
 {
-	switch (nx_mmu_mode()) {
+	switch (mmu) {
 	case NX_MMU_TDP:
 		return NX_TRAIT_TDP;
 	case NX_MMU_LEGACY:
@@ -26,12 +26,17 @@ static unsigned int nx_trait_mmu(void)
 
 bool nx_kernel_has(enum nx_trait t)
 {
+	return nx_kernel_has_in(t, nx_mmu_mode());
+}
+
+bool nx_kernel_has_in(enum nx_trait t, enum nx_mmu mmu)
+{
 	struct nx_kernel k = { .has_symbol = nx_kallsyms_has };
 	struct utsname u;
 
 	TEST_ASSERT(!uname(&u) && nx_parse_release(u.release, &k.major, &k.minor),
 		    "kernel release '%s': expected MAJOR.MINOR...", u.release);
-	k.mmu = nx_trait_mmu();
+	k.mmu = nx_trait_mmu(mmu);
 	return nx_trait_decide(t, &k);
 }
 

@@ -2,6 +2,7 @@
 /* A VM over N regions and a model of its mappings; see include/nx_vm.h. */
 
 #include "nx_host.h"
+#include "nx_nested.h"
 #include "nx_poll.h"
 #include "nx_skip.h"
 #include "nx_traits.h"
@@ -52,6 +53,39 @@ void nx_vm_create(struct nx_vm *v, enum vm_mem_backing_src_type src, int nr,
 	nx_vm_baseline(v);
 }
 
+/* Every path of both levels' command loops run once (nx_guest_warm_up()). */
+static void nx_vm_warm_up(struct nx_vm *v)
+{
+	nx_guest_warm_up(v->vcpu, &v->r);
+	if (!v->nested)
+		return;
+	/* L2 first, then L1 again: entering L2 and leaving it maps pages too. */
+	nx_guest_warm_up_level(v->vcpu, &v->r, NX_L2);
+	nx_guest_warm_up_level(v->vcpu, &v->r, NX_L1);
+}
+
+void nx_vm_create_nested(struct nx_vm *v, enum vm_mem_backing_src_type src,
+			 int nr, bool nx_on)
+{
+	TEST_ASSERT(nr <= NX_MAX_REGIONS, "at most %d regions, %d asked",
+		    NX_MAX_REGIONS, nr);
+	memset(v, 0, sizeof(*v));
+	nx_nested_require();
+	v->vm = vm_create(NX_VM_MAX_VCPUS);
+	v->nx_on = nx_on;
+	v->nested = true;
+	/* Decided once: each trait look-up reads /proc/kallsyms. */
+	v->tdp_list = nx_mmu_mode() == NX_MMU_TDP &&
+		      nx_kernel_has(NX_TRAIT_READ_LOCK_RECOVERY);
+	v->vcpu = vm_vcpu_add(v->vm, 0, nx_nested_l1_main);
+	nx_regions_add(v->vm, &v->r, src, nr);
+	v->backed_1g = src == VM_MEM_SRC_ANONYMOUS_HUGETLB_1GB;
+	nx_nested_setup(v->vcpu, &v->r);
+	nx_guest_start(v->vcpu, &v->r);
+	nx_vm_warm_up(v);
+	nx_vm_baseline(v);
+}
+
 void nx_vm_free(struct nx_vm *v)
 {
 	kvm_vm_free(v->vm);
@@ -79,6 +113,17 @@ void nx_vm_expect_eventually(struct nx_vm *v, const char *step)
 }
 
 /*
+ * The MMU that maps region @m: L2's memory is mapped by the shadow MMU that
+ * shadows L1's nested page table, which behaves as mmu=legacy does.
+ */
+static enum nx_mmu nx_vm_region_mmu(const struct nx_region_model *m)
+{
+	enum nx_mmu mmu = nx_mmu_mode();
+
+	return m->level == NX_L2 && mmu == NX_MMU_TDP ? NX_MMU_LEGACY : mmu;
+}
+
+/*
  * 4K mappings an execute leaves, seen the first time, then held to
  * exactly.  What the kernel model says (nx_traits.h): the TDP MMU maps the
  * faulting page alone, or splits a 2M mapping in place (all 512 stay); the
@@ -88,15 +133,17 @@ void nx_vm_expect_eventually(struct nx_vm *v, const char *step)
 static int nx_vm_split_4k_want(enum nx_mmu mmu, bool was_huge)
 {
 	if (mmu != NX_MMU_TDP)
-		return nx_kernel_has(NX_TRAIT_PTE_PREFETCH) ? NX_PTE_PREFETCH : 1;
-	return was_huge && nx_kernel_has(NX_TRAIT_SPLIT_IN_PLACE) ?
+		return nx_kernel_has_in(NX_TRAIT_PTE_PREFETCH, mmu) ?
+			NX_PTE_PREFETCH : 1;
+	return was_huge && nx_kernel_has_in(NX_TRAIT_SPLIT_IN_PLACE, mmu) ?
 		NX_PTES_PER_2M : 1;
 }
 
-static int nx_vm_learn_4k(struct nx_vm *v, const char *what, bool was_huge)
+static int nx_vm_learn_4k(struct nx_vm *v, const struct nx_region_model *m,
+			  const char *what, bool was_huge)
 {
 	int64_t delta = nx_vm_stat(v->vm, pages_4k) - v->want.pages_4k;
-	enum nx_mmu mmu = nx_mmu_mode();
+	enum nx_mmu mmu = nx_vm_region_mmu(m);
 	int want = nx_vm_split_4k_want(mmu, was_huge);
 
 	/* No split at all: nx_vm_expect() reports every counter. */
@@ -108,8 +155,8 @@ static int nx_vm_learn_4k(struct nx_vm *v, const char *what, bool was_huge)
 		    mmu != NX_MMU_TDP ? "fault and PTE prefetch" :
 		    want == NX_PTES_PER_2M ? "split in place" : "zap and fault",
 		    delta);
-	printf("%s (%s) leaves %ld 4K mappings\n", what, nx_mmu_name(mmu),
-	       delta);
+	printf("%s%s (%s) leaves %ld 4K mappings\n",
+	       m->level == NX_L2 ? "L2's " : "", what, nx_mmu_name(mmu), delta);
 	return delta;
 }
 
@@ -130,11 +177,11 @@ static void nx_vm_split(struct nx_vm *v, struct nx_region_model *m, int pages)
  * shadow paging the guest's clean PTE makes it read-only.  The TDP MMU
  * maps the one page.
  */
-static int nx_vm_fault_pages(struct nx_vm *v)
+static int nx_vm_fault_pages(struct nx_vm *v, const struct nx_region_model *m)
 {
-	enum nx_mmu mmu = nx_mmu_mode();
+	enum nx_mmu mmu = nx_vm_region_mmu(m);
 
-	if (!nx_kernel_has(NX_TRAIT_PTE_PREFETCH))
+	if (!nx_kernel_has_in(NX_TRAIT_PTE_PREFETCH, mmu))
 		return 1;
 	if (mmu == NX_MMU_SHADOW || (mmu == NX_MMU_LEGACY && !v->dirty_log))
 		return NX_PTE_PREFETCH;
@@ -143,7 +190,7 @@ static int nx_vm_fault_pages(struct nx_vm *v)
 
 static void nx_vm_map_4k(struct nx_vm *v, struct nx_region_model *m)
 {
-	int pages = nx_vm_fault_pages(v);
+	int pages = nx_vm_fault_pages(v, m);
 
 	m->state = NX_4K_UNACCOUNTED;
 	m->pages_4k = pages;
@@ -164,13 +211,13 @@ static struct nx_1g_model *nx_vm_1g(struct nx_vm *v, int i)
  * prefetched group under the shadow MMU).  Seen at the first such split,
  * then held to.
  */
-static void nx_vm_learn_split_1g(struct nx_vm *v)
+static void nx_vm_learn_split_1g(struct nx_vm *v, const struct nx_region_model *m)
 {
 	int64_t d2m = nx_vm_stat(v->vm, pages_2m) - v->want.pages_2m;
 	int64_t d4k = nx_vm_stat(v->vm, pages_4k) - v->want.pages_4k;
 	bool in_place = nx_kernel_has(NX_TRAIT_SPLIT_IN_PLACE);
 	int64_t w2m = in_place ? NX_REGIONS_PER_1G - 1 : 0;
-	int64_t w4k = in_place ? NX_PTES_PER_2M : nx_vm_fault_pages(v);
+	int64_t w4k = in_place ? NX_PTES_PER_2M : nx_vm_fault_pages(v, m);
 
 	v->split_1g_seen = true;
 	v->split_1g_2m = 0;
@@ -194,7 +241,7 @@ static void nx_vm_exec_1g(struct nx_vm *v, struct nx_1g_model *gb, int i)
 	bool mapped = gb->state == NX_1G_HUGE;
 
 	if (mapped && !v->split_1g_seen)
-		nx_vm_learn_split_1g(v);
+		nx_vm_learn_split_1g(v, &v->model[i]);
 	gb->state = NX_1G_SPLIT;
 	gb->split_seq = v->next_seq++;
 	v->want.nx_lpage_splits++;
@@ -206,16 +253,35 @@ static void nx_vm_exec_1g(struct nx_vm *v, struct nx_1g_model *gb, int i)
 	}
 	/* The executed region: its own 4K table, accounted too. */
 	nx_vm_split(v, &v->model[i],
-		    mapped ? v->split_4k : nx_vm_fault_pages(v));
+		    mapped ? v->split_4k : nx_vm_fault_pages(v, &v->model[i]));
 }
 
-static void nx_vm_access(struct nx_vm *v, int i, enum nx_guest_op op)
+/*
+ * Region @i is mapped by the guest at @level from now on: a region is
+ * used by one level only, or the model could not tell whose it is.
+ */
+static struct nx_region_model *nx_vm_at(struct nx_vm *v, int level, int i)
+{
+	struct nx_region_model *m = &v->model[i];
+
+	TEST_ASSERT(level == 0 || v->nested,
+		    "region %d: a step for L%d in a VM without a nested guest",
+		    i, level);
+	TEST_ASSERT(m->state == NX_UNMAPPED || m->level == level,
+		    "region %d: mapped by L%d, now used by L%d (test bug)",
+		    i, m->level, level);
+	m->level = level;
+	return m;
+}
+
+static void nx_vm_access(struct nx_vm *v, int level, int i,
+			 enum nx_guest_op op)
 {
 	struct nx_1g_model *gb = nx_vm_1g(v, i);
-	struct nx_region_model *m = &v->model[i];
+	struct nx_region_model *m = nx_vm_at(v, level, i);
 	char step[64];
 
-	nx_guest_do(v->vcpu, &v->r, op, i);
+	nx_guest_do_level(v->vcpu, &v->r, level, op, i);
 	/*
 	 * A read maps an unmapped region 2M (4K with dirty logging or a page
 	 * table left under it), or the whole 1G page around it when nothing
@@ -232,28 +298,41 @@ static void nx_vm_access(struct nx_vm *v, int i, enum nx_guest_op op)
 		m->state = NX_HUGE;
 		v->want.pages_2m++;
 	}
-	snprintf(step, sizeof(step), "%s of region %d",
+	snprintf(step, sizeof(step), "%s%s of region %d",
+		 level == NX_L2 ? "L2 " : level == NX_L1 ? "L1 " : "",
 		 op == NX_GUEST_WRITE ? "write" : "read", i);
 	nx_vm_expect(v, step);
 }
 
 void nx_vm_read(struct nx_vm *v, int i)
 {
-	nx_vm_access(v, i, NX_GUEST_READ);
+	nx_vm_access(v, 0, i, NX_GUEST_READ);
+}
+
+void nx_vm_read_at(struct nx_vm *v, int level, int i)
+{
+	nx_vm_access(v, level, i, NX_GUEST_READ);
 }
 
 void nx_vm_write(struct nx_vm *v, int i)
 {
-	nx_vm_access(v, i, NX_GUEST_WRITE);
+	nx_vm_access(v, 0, i, NX_GUEST_WRITE);
 }
 
 void nx_vm_exec(struct nx_vm *v, int i)
 {
-	struct nx_1g_model *gb = nx_vm_1g(v, i);
-	struct nx_region_model *m = &v->model[i];
-	char step[64];
+	nx_vm_exec_at(v, 0, i);
+}
 
-	nx_guest_do(v->vcpu, &v->r, NX_GUEST_EXEC, i);
+void nx_vm_exec_at(struct nx_vm *v, int level, int i)
+{
+	struct nx_1g_model *gb = nx_vm_1g(v, i);
+	struct nx_region_model *m = nx_vm_at(v, level, i);
+	int *split_4k = level == NX_L2 ? &v->split_4k_l2 : &v->split_4k;
+	int *fault_4k = level == NX_L2 ? &v->fault_4k_l2 : &v->fault_4k;
+	char step[80];
+
+	nx_guest_do_level(v->vcpu, &v->r, level, NX_GUEST_EXEC, i);
 	if (gb && gb->state != NX_1G_SPLIT && v->nx_on) {
 		nx_vm_exec_1g(v, gb, i);
 	} else if (gb && gb->state == NX_1G_NONE) {
@@ -268,16 +347,17 @@ void nx_vm_exec(struct nx_vm *v, int i)
 		v->want.pages_2m++;
 	} else if (v->nx_on && m->state == NX_UNMAPPED) {
 		/* Faulted straight in at 4K, under an NX page table. */
-		if (!v->fault_4k)
-			v->fault_4k = nx_vm_learn_4k(v, "first execute of an unmapped region", false);
-		nx_vm_split(v, m, v->fault_4k);
+		if (!*fault_4k)
+			*fault_4k = nx_vm_learn_4k(v, m, "first execute of an unmapped region", false);
+		nx_vm_split(v, m, *fault_4k);
 	} else if (v->nx_on && m->state == NX_HUGE) {
-		if (!v->split_4k)
-			v->split_4k = nx_vm_learn_4k(v, "first NX split", true);
+		if (!*split_4k)
+			*split_4k = nx_vm_learn_4k(v, m, "first NX split", true);
 		v->want.pages_2m--;
-		nx_vm_split(v, m, v->split_4k);
+		nx_vm_split(v, m, *split_4k);
 	}
-	snprintf(step, sizeof(step), "execute in region %d (%s)", i,
+	snprintf(step, sizeof(step), "%sexecute in region %d (%s)",
+		 level == NX_L2 ? "L2 " : level == NX_L1 ? "L1 " : "", i,
 		 v->nx_on ? "mitigation on" : "mitigation off");
 	nx_vm_expect(v, step);
 }
@@ -307,24 +387,49 @@ void nx_vm_fill_split(struct nx_vm *v)
 		m = &v->model[i];
 		if (m->state != NX_SPLIT || m->pages_4k != 1)
 			continue;
-		nx_guest_do(v->vcpu, &v->r, NX_GUEST_READ_PAGES, i);
+		nx_guest_do_level(v->vcpu, &v->r, m->level, NX_GUEST_READ_PAGES, i);
 		v->want.pages_4k += NX_GUEST_FILL_PAGES - 1;
 		m->pages_4k = NX_GUEST_FILL_PAGES;
 	}
 	nx_vm_expect(v, "reading every 4K page of the split regions");
 }
 
-/* The oldest split region, as KVM's FIFO of NX pages would give it. */
-static struct nx_region_model *nx_vm_first_split(struct nx_vm *v)
+enum nx_list nx_vm_region_list(const struct nx_vm *v, int i)
+{
+	return v->tdp_list && v->model[i].level != NX_L2 ?
+		NX_LIST_TDP : NX_LIST_SHADOW;
+}
+
+int nx_vm_list_splits(const struct nx_vm *v, enum nx_list list)
+{
+	int i, n = 0;
+
+	for (i = 0; i < v->r.nr; i++)
+		n += v->model[i].state == NX_SPLIT &&
+		     nx_vm_region_list(v, i) == list;
+	return n;
+}
+
+/*
+ * The oldest split region (of @list, or of any with -1), as KVM's FIFO of
+ * NX pages would give it.
+ */
+static struct nx_region_model *nx_vm_first_split_on(struct nx_vm *v, int list)
 {
 	struct nx_region_model *oldest = NULL;
 	int i;
 
 	for (i = 0; i < v->r.nr; i++)
 		if (v->model[i].state == NX_SPLIT &&
+		    (list < 0 || (int)nx_vm_region_list(v, i) == list) &&
 		    (!oldest || v->model[i].split_seq < oldest->split_seq))
 			oldest = &v->model[i];
 	return oldest;
+}
+
+static struct nx_region_model *nx_vm_first_split(struct nx_vm *v)
+{
+	return nx_vm_first_split_on(v, -1);
 }
 
 static struct nx_region_model *nx_vm_oldest_split(struct nx_vm *v)
@@ -383,6 +488,19 @@ void nx_vm_recovered(struct nx_vm *v, int n)
 			nx_vm_zap_1g(v, g);
 		else
 			nx_vm_zap_region(v, nx_vm_oldest_split(v));
+	}
+}
+
+void nx_vm_recovered_list(struct nx_vm *v, enum nx_list list, int n)
+{
+	struct nx_region_model *m;
+
+	TEST_ASSERT(!v->backed_1g, "model: per-list recovery of 1G pages");
+	while (n--) {
+		m = nx_vm_first_split_on(v, list);
+		TEST_ASSERT(m, "model: no split region left on the %s list",
+			    list == NX_LIST_TDP ? "TDP MMU's" : "shadow MMU's");
+		nx_vm_zap_region(v, m);
 	}
 }
 
@@ -454,7 +572,9 @@ double nx_vm_zapped_all(struct nx_vm *v, bool nx_on, const char *why)
 	v->split_4k = 0;
 	v->split_1g_seen = false;
 	v->fault_4k = 0;
-	nx_guest_warm_up(v->vcpu, &v->r);
+	v->split_4k_l2 = 0;
+	v->fault_4k_l2 = 0;
+	nx_vm_warm_up(v);
 	nx_vm_baseline(v);
 	return res.elapsed_us / 1000.0;
 }

@@ -37,7 +37,12 @@ NX_FW_FLAGS := $(if $(shell grep -s 'define vm_get_stat' include/kvm_util.h), \
 	       $(if $(shell grep -s 'atoi_positive' include/test_util.h),, \
 		  -DNX_FW_NO_ATOI_POSITIVE) \
 	       $(if $(shell grep -sw 'vm_alloc_page' include/kvm_util.h), \
-		  -DNX_FW_VM_ALLOC_PAGE)
+		  -DNX_FW_VM_ALLOC_PAGE) \
+	       $(if $(shell grep -s 'struct kvm_mmu mmu;' include/kvm_util.h), \
+		  -DNX_FW_VM_MMU) \
+	       $(if $(shell grep -sE 'generic_svm_setup\(struct svm_test_data \*svm, void \*guest_rip\);' \
+			   include/x86/svm_util.h include/x86_64/svm_util.h), \
+		  -DNX_FW_SVM_OWN_STACK)
 # 6.12's lib.mk builds everything with _GNU_SOURCE (CPU_SET, ...); 6.1's
 # only where a framework file asks for it.
 NX_FW_FLAGS += $(if $(filter -D_GNU_SOURCE%,$(CFLAGS)),,-D_GNU_SOURCE)
