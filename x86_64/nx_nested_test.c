@@ -68,7 +68,7 @@ static void run_l2_split_and_resplit(const struct nx_case *c)
 #define L1_SPLITS		32
 #define RATIO			4
 /* Apart enough that a pass is seen, and recovery off, before the next. */
-#define STEP_PERIOD_MS		1000
+#define STEP_PERIOD_MS		500
 #define PASS_DEADLINE_MS	(STEP_PERIOD_MS + RECOVERY_SLACK_MS)
 #define MAX_STEPS		16
 
