@@ -86,11 +86,6 @@ void nx_vm_create_nested(struct nx_vm *v, enum vm_mem_backing_src_type src,
 	nx_vm_baseline(v);
 }
 
-void nx_vm_free(struct nx_vm *v)
-{
-	kvm_vm_free(v->vm);
-	v->vm = NULL;
-}
 
 void nx_vm_expect(struct nx_vm *v, const char *step)
 {
@@ -360,6 +355,38 @@ void nx_vm_exec_at(struct nx_vm *v, int level, int i)
 		 level == NX_L2 ? "L2 " : level == NX_L1 ? "L1 " : "", i,
 		 v->nx_on ? "mitigation on" : "mitigation off");
 	nx_vm_expect(v, step);
+}
+
+/*
+ * The mitigation's invariant, checked wherever a case leaves a region
+ * mapped huge again (recovered and read, made huge in place after dirty
+ * logging, mapped after a toggle): while it is on, an execute there must
+ * split the mapping again, never run from an executable huge page.
+ */
+static void nx_vm_exec_huge_again(struct nx_vm *v)
+{
+	int i, n = 0;
+
+	if (!v->nx_on || v->dirty_log)
+		return;
+	for (i = 0; i < v->r.nr; i++) {
+		struct nx_1g_model *gb = nx_vm_1g(v, i);
+
+		if ((gb && gb->state == NX_1G_HUGE) ||
+		    v->model[i].state == NX_HUGE) {
+			nx_vm_exec_at(v, v->model[i].level, i);
+			n++;
+		}
+	}
+	if (n)
+		printf("mitigation: %d mappings huge again split on execute\n", n);
+}
+
+void nx_vm_free(struct nx_vm *v)
+{
+	nx_vm_exec_huge_again(v);
+	kvm_vm_free(v->vm);
+	v->vm = NULL;
 }
 
 void nx_vm_read_all(struct nx_vm *v)
