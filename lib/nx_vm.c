@@ -9,6 +9,8 @@
 #include "nx_vm.h"
 
 #define NX_ZAP_DEADLINE_MS	10000
+/* A count that holds this long is no pass under way (NX_PASS_SETTLE_MS, twice). */
+#define NX_VM_SETTLE_MS		60
 
 static void nx_vm_require_thp(struct nx_vm *v)
 {
@@ -363,12 +365,55 @@ void nx_vm_exec_at(struct nx_vm *v, int level, int i)
  * logging, mapped after a toggle): while it is on, an execute there must
  * split the mapping again, never run from an executable huge page.
  */
+struct nx_vm_still {
+	struct kvm_vm *vm;
+	int64_t splits;
+	uint64_t since_us;
+};
+
+/* The split count has not moved for a settle time. */
+static bool nx_vm_splits_still(void *arg)
+{
+	struct nx_vm_still *s = arg;
+	int64_t now = nx_vm_stat(s->vm, nx_lpage_splits);
+
+	if (now != s->splits) {
+		s->splits = now;
+		s->since_us = nx_now_us();
+	}
+	return nx_now_us() - s->since_us >= NX_VM_SETTLE_MS * 1000ULL;
+}
+
+/*
+ * Recovery off, so that no pass zaps while the regions are executed, and
+ * what a pass zapped after the case's last look accounted for (the oldest
+ * splits, as one list gives them).
+ */
+static void nx_vm_stop_recovery(struct nx_vm *v)
+{
+	struct nx_vm_still still = { v->vm, -1, 0 };
+	struct nx_poll_result res;
+	int64_t gone;
+
+	nx_require_kvm_param("nx_huge_pages_recovery_ratio", "0");
+	nx_poll_until(nx_vm_splits_still, &still, NX_ZAP_DEADLINE_MS, 5000, &res);
+	TEST_ASSERT(res.met,
+		    "recovery off: expected nx_lpage_splits to hold still for %d ms within %d ms, it did not (%ld)",
+		    NX_VM_SETTLE_MS, NX_ZAP_DEADLINE_MS, still.splits);
+	gone = v->want.nx_lpage_splits - still.splits;
+	if (gone > 0) {
+		nx_vm_recovered(v, gone);
+		nx_vm_expect_eventually(v, "a recovery pass after the case's last step");
+	}
+}
+
 static void nx_vm_exec_huge_again(struct nx_vm *v)
 {
 	int i, n = 0;
 
 	if (!v->nx_on || v->dirty_log)
 		return;
+	nx_vm_stop_recovery(v);
 	for (i = 0; i < v->r.nr; i++) {
 		struct nx_1g_model *gb = nx_vm_1g(v, i);
 
