@@ -590,8 +590,8 @@ run_host() {
 	nx_state_recover || { echo "nx: could not restore a killed run's host state" >&2; return 125; }
 	nx_state_save || { echo "nx: could not save the host state" >&2; return 125; }
 	# Cases that write what cannot be restored (nx_huge_pages=never sticks
-	# until kvm.ko is reloaded) skip on a host.
-	export NX_HOST_MODE=1
+	# until kvm.ko is reloaded) skip here: this host is not declared
+	# disposable (only the suite's VM declares it, NX_DISPOSABLE_HOST).
 	nx_state_set kernel/mm/hugepages/hugepages-2048kB/nr_hugepages "$NX_HUGEPAGES"
 	perf_on_host "$krec"
 	t0=$(date +%s%N)

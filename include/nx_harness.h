@@ -22,7 +22,19 @@ struct nx_case {
 	const char *name;	/* "<variant>.<behaviour>", e.g. hugetlb_2m.split */
 	void (*fn)(const struct nx_case *c);
 	const void *arg;	/* per-case data, e.g. the backing to use */
+	/*
+	 * What the case does to a host that cannot be undone or that
+	 * disturbs other VMs (it writes what sticks until kvm.ko is
+	 * reloaded, reloads kvm.ko, wakes every VM's worker): set, the case
+	 * is vm_only and runs only where the environment declares the host
+	 * disposable (NX_DISPOSABLE_HOST=1, which only the suite's VM sets);
+	 * everywhere else it skips with this text, before it starts.
+	 */
+	const char *vm_only;
 };
+
+/* The environment variable that declares the host disposable. */
+#define NX_DISPOSABLE_ENV	"NX_DISPOSABLE_HOST"
 
 /*
  * A case's time limit unless -t says otherwise: the default of

@@ -259,6 +259,24 @@ static bool nx_picked(const struct nx_suite *s, const struct nx_case *c,
 	return false;
 }
 
+/*
+ * A vm_only case on a host not declared disposable: skipped before it
+ * starts, with what it would do.  False then, @o holding the skip.
+ */
+static bool nx_may_run(const struct nx_case *c, struct nx_outcome *o)
+{
+	const char *env = getenv(NX_DISPOSABLE_ENV);
+
+	if (!c->vm_only || (env && !strcmp(env, "1")))
+		return true;
+	memset(o, 0, sizeof(*o));
+	o->status = NX_EXIT_SKIP;
+	snprintf(o->reason, sizeof(o->reason),
+		 "%s: vm_only, runs only where the host is declared disposable (%s=1, the suite's VM)",
+		 c->vm_only, NX_DISPOSABLE_ENV);
+	return false;
+}
+
 static void nx_usage(const struct nx_suite *s, const char *prog)
 {
 	fprintf(stderr,
@@ -288,7 +306,8 @@ static int nx_report(const struct nx_suite *s, char **picks, int nr_picks,
 			continue;
 		nx_full_name(s, c, full, sizeof(full));
 		printf("# RUN %s\n", full);
-		nx_run_case(c, timeout_s, &o);
+		if (nx_may_run(c, &o))
+			nx_run_case(c, timeout_s, &o);
 		printf("# " NX_DURATION_TAG "%llu\n",
 		       (unsigned long long)o.duration_ms);
 		n++;

@@ -86,12 +86,6 @@ static void run_param_values(const struct nx_case *c)
 {
 	struct nx_vm v;
 
-	/*
-	 * A KVM that wrongly takes "never" keeps it until kvm.ko is reloaded:
-	 * only a VM, whose modules the runner reloads, may be put at risk.
-	 */
-	if (getenv("NX_HOST_MODE"))
-		nx_skip("writes kvm.nx_huge_pages=never, which a broken KVM keeps until kvm.ko is reloaded: VM mode only");
 	nx_prepare_split_host(NR_REGIONS, 100);
 	/* A VM exists for the whole case: "never" must be refused. */
 	nx_vm_create(&v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, 1, true, false);
@@ -113,7 +107,12 @@ static void run_param_values(const struct nx_case *c)
 
 static const struct nx_case cases[] = {
 	{ "hugetlb_2m.toggle_zaps_and_resplits", run_toggle },
-	{ "param_values", run_param_values },
+	/*
+	 * A KVM that wrongly takes "never" keeps it until kvm.ko is reloaded:
+	 * only a VM, whose modules the runner reloads, may be put at risk.
+	 */
+	{ "param_values", run_param_values,
+	  .vm_only = "writes kvm.nx_huge_pages=never, which a broken KVM keeps until kvm.ko is reloaded" },
 };
 
 static const struct nx_suite suite = {

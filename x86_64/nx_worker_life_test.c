@@ -412,8 +412,6 @@ static void run_kill_while_waking(const struct nx_case *c)
 	pid_t launcher;
 	char a;
 
-	if (getenv("NX_HOST_MODE"))
-		nx_skip("wakes every recovery worker of the host for seconds while killing VMMs: VM mode only");
 	nx_prepare_split_host(NR_REGIONS, KILL_PERIOD_MS);
 	kmsg = nx_kmsg_open();
 	launcher = start_launcher(&cmd, &res);
@@ -492,8 +490,6 @@ static void run_never(const struct nx_case *c)
 	struct nx_vm v;
 	int n;
 
-	if (getenv("NX_HOST_MODE"))
-		nx_skip("kvm.nx_huge_pages=never lasts until kvm.ko is reloaded: VM mode only");
 	if (access(KVM_SH, R_OK))
 		nx_skip("no " KVM_SH ": kvm.ko can be reloaded only in the suite's VM");
 	nx_require_root();
@@ -528,8 +524,10 @@ static const struct nx_case cases[] = {
 	{ "created_at_first_run", run_created_at_first_run },
 	{ "hugetlb_2m.params_before_first_run", run_params_before_first_run },
 	{ "signals_at_first_run", run_signals_at_first_run },
-	{ "hugetlb_2m.kill_while_waking", run_kill_while_waking },
-	{ "hugetlb_2m.never", run_never },
+	{ "hugetlb_2m.kill_while_waking", run_kill_while_waking,
+	  .vm_only = "wakes every recovery worker of the host for seconds while killing VMMs" },
+	{ "hugetlb_2m.never", run_never,
+	  .vm_only = "sets kvm.nx_huge_pages=never, which lasts until kvm.ko is reloaded, and reloads kvm.ko" },
 };
 
 static const struct nx_suite suite = {

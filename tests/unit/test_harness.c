@@ -160,6 +160,17 @@ static const struct nx_suite exits = {
 	.nr_cases = ARRAY_SIZE(exit_cases),
 };
 
+static const struct nx_case risky_cases[] = {
+	{ .name = "safe", .fn = case_pass },
+	{ .name = "risky", .fn = case_pass, .vm_only = "writes what sticks" },
+};
+
+static const struct nx_suite risky = {
+	.name = "risky",
+	.cases = risky_cases,
+	.nr_cases = ARRAY_SIZE(risky_cases),
+};
+
 static const struct nx_case knob_cases[] = {
 	{ .name = "change", .fn = case_change_knob },
 	{ .name = "check", .fn = case_check_knob },
@@ -372,6 +383,31 @@ TEST(list_before_framework_start)
 	RUN_SUITE_NO_KVM(&r, &demo, "demo", "-r", "pass");
 	EXPECT_EXIT(4, &r);
 	EXPECT_NE(NULL, strstr(r.out, "1..0 # SKIP")) log_run(&r);
+}
+
+/* A vm_only case runs only where the host is declared disposable. */
+TEST(vm_only_needs_a_disposable_host)
+{
+	struct run r;
+
+	unsetenv(NX_DISPOSABLE_ENV);
+	RUN_SUITE(&r, &risky, "risky");
+	EXPECT_EXIT(0, &r);
+	EXPECT_LINE(&r, "ok 1 risky.safe");
+	EXPECT_LINE(&r, "ok 2 risky.risky # SKIP writes what sticks: vm_only, runs only where the host is declared disposable (NX_DISPOSABLE_HOST=1, the suite's VM)");
+	/* Skipped before it started: nothing of it ran. */
+	EXPECT_EQ(NULL, strstr(r.out, "# hello from risky"));
+
+	setenv(NX_DISPOSABLE_ENV, "0", 1);
+	RUN_SUITE(&r, &risky, "risky", "-r", "risky");
+	EXPECT_EXIT(4, &r);
+
+	setenv(NX_DISPOSABLE_ENV, "1", 1);
+	RUN_SUITE(&r, &risky, "risky", "-r", "risky");
+	unsetenv(NX_DISPOSABLE_ENV);
+	EXPECT_EXIT(0, &r);
+	EXPECT_LINE(&r, "# hello from risky");
+	EXPECT_LINE(&r, "ok 1 risky.risky");
 }
 
 TEST(pick_by_short_name)
