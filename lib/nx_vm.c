@@ -212,7 +212,9 @@ static void nx_vm_learn_split_1g(struct nx_vm *v, const struct nx_region_model *
 {
 	int64_t d2m = nx_vm_stat(v->vm, pages_2m) - v->want.pages_2m;
 	int64_t d4k = nx_vm_stat(v->vm, pages_4k) - v->want.pages_4k;
-	bool in_place = nx_kernel_has(NX_TRAIT_SPLIT_IN_PLACE);
+	enum nx_mmu mmu = nx_vm_region_mmu(m);
+	bool in_place = nx_kernel_has_in(NX_TRAIT_SPLIT_IN_PLACE, mmu);
+	int *split_4k = m->level == NX_L2 ? &v->split_4k_l2 : &v->split_4k;
 	int64_t w2m = in_place ? NX_REGIONS_PER_1G - 1 : 0;
 	int64_t w4k = in_place ? NX_PTES_PER_2M : nx_vm_fault_pages(v, m);
 
@@ -222,13 +224,13 @@ static void nx_vm_learn_split_1g(struct nx_vm *v, const struct nx_region_model *
 		return;	/* nx_vm_expect() reports every counter */
 	TEST_ASSERT(d2m == w2m && d4k == w4k,
 		    "first NX split of a 1G mapping (%s): expected pages_2m %+ld and pages_4k %+ld (%s), got %+ld and %+ld",
-		    nx_mmu_name(nx_mmu_mode()), w2m, w4k,
+		    nx_mmu_name(mmu), w2m, w4k,
 		    in_place ? "split in place" : "zap and fault", d2m, d4k);
 	v->split_1g_2m = d2m;
-	if (!v->split_4k)
-		v->split_4k = d4k;
-	printf("an NX split of a 1G mapping leaves %ld 2M and %ld 4K mappings\n",
-	       d2m, d4k);
+	if (!*split_4k)
+		*split_4k = d4k;
+	printf("an %sNX split of a 1G mapping (%s) leaves %ld 2M and %ld 4K mappings\n",
+	       m->level == NX_L2 ? "L2 " : "", nx_mmu_name(mmu), d2m, d4k);
 }
 
 /* An execute in region @i of a 1G page mapped 1G (or not at all). */
@@ -244,13 +246,16 @@ static void nx_vm_exec_1g(struct nx_vm *v, struct nx_1g_model *gb, int i)
 	v->want.nx_lpage_splits++;
 	if (mapped) {
 		v->want.pages_1g--;
-		for (j = first; v->split_1g_2m && j < first + NX_REGIONS_PER_1G; j++)
+		for (j = first; v->split_1g_2m && j < first + NX_REGIONS_PER_1G; j++) {
 			v->model[j].state = j == i ? NX_UNMAPPED : NX_HUGE;
+			v->model[j].level = v->model[i].level;
+		}
 		v->want.pages_2m += v->split_1g_2m;
 	}
 	/* The executed region: its own 4K table, accounted too. */
 	nx_vm_split(v, &v->model[i],
-		    mapped ? v->split_4k : nx_vm_fault_pages(v, &v->model[i]));
+		    !mapped ? nx_vm_fault_pages(v, &v->model[i]) :
+		    v->model[i].level == NX_L2 ? v->split_4k_l2 : v->split_4k);
 }
 
 /*

@@ -284,8 +284,35 @@ static void run_passes_per_list(const struct nx_case *c)
 	nx_vm_free(&v);
 }
 
+/*
+ * The same over a 1G hugetlb page that L1 maps with a 1G nested entry: an
+ * L2 read maps it 1G (pages_1g +1), an L2 execute splits it (two NX
+ * splits, the 1G level's and the 2M level's; the shadow MMU maps the
+ * faulting 4K page and its prefetched group), recovery zaps both, and the
+ * next read and execute map 1G and split again.
+ */
+static void run_l2_split_1g(const struct nx_case *c)
+{
+	struct nx_vm v;
+	int i;
+
+	nx_prepare_split_host(0, PERIOD_MS);
+	nx_require_hugepages_1g(1);
+	nx_vm_create_nested(&v, VM_MEM_SRC_ANONYMOUS_HUGETLB_1GB,
+			    NX_REGIONS_PER_1G, true);
+	for (i = 0; i < 2; i++) {
+		nx_vm_read_at(&v, NX_L2, 0);
+		TEST_ASSERT(v.want.pages_1g == 1, "model: expected one 1G mapping");
+		nx_vm_exec_at(&v, NX_L2, 0);
+		if (!i)
+			recover_all(&v);
+	}
+	nx_vm_free(&v);
+}
+
 static const struct nx_case cases[] = {
 	{ "hugetlb_2m.l2_split_and_resplit", run_l2_split_and_resplit },
+	{ "hugetlb_1g.l2_split_and_resplit", run_l2_split_1g },
 	{ "hugetlb_2m.passes_per_list", run_passes_per_list },
 };
 
