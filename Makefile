@@ -8,6 +8,7 @@
 # make KSRC=/path uninstall-tree  ... and take it out again
 # make check           the project's own tests (see README.md)
 # make check-quick     ... those that boot no VM: build, unit, bats, lint
+# make refresh-versions  lock the newest Debian builds (.cache/versions.lock)
 #
 # Without KSRC, the newest build of Debian's linux-source package of SERIES
 # (6.12 by default, series in versions.env; scripts/debian_version.sh) is
@@ -29,11 +30,13 @@ ifeq ($(filter $(SERIES),6.12 6.1 7.3),)
 $(error SERIES=$(SERIES): expected 6.12, 6.1 or 7.3)
 endif
 
-# The build of SERIES to fetch: resolved on every run, since the archive
-# drops old builds (words NX_..._KVER=... and NX_..._DEB_VERSION=...).
+# The build of SERIES to fetch (words NX_..._KVER=... and
+# NX_..._DEB_VERSION=...): the one locked in .cache/versions.lock, which
+# the first resolution writes and `make refresh-versions` moves to the
+# newest; a locked build the archive has dropped is replaced by the newest.
 # Goals that need no tree skip it (the archive is asked, about 1 s).
 ifeq ($(KSRC),)
-ifneq ($(filter-out clean distclean check check-quick,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out clean distclean check check-quick refresh-versions,$(or $(MAKECMDGOALS),all)),)
 NX_RESOLVED := $(shell scripts/debian_version.sh $(SERIES))
 ifneq ($(.SHELLSTATUS),0)
 $(error scripts/debian_version.sh $(SERIES) failed)
@@ -73,7 +76,7 @@ KVM_DIR := $(KSRC)/tools/testing/selftests/kvm
 HOSTCC ?= gcc
 HOST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude
 
-.PHONY: all tests tools check check-quick clean distclean ksrc
+.PHONY: all tests tools check check-quick refresh-versions clean distclean ksrc
 all: tests tools
 
 ksrc: $(KSRC_DEP)
@@ -148,6 +151,9 @@ check:
 
 check-quick:
 	tests/run_checks.sh --quick
+
+refresh-versions:
+	NX_REFRESH_VERSIONS=1 NX_CACHE=$(CACHE) scripts/debian_version.sh 6.12 6.1 7.3 perf busybox
 
 clean:
 	rm -rf $(BUILD)

@@ -20,9 +20,17 @@
 #   busybox  NX_BUSYBOX_DEB_VERSION: busybox-static
 #
 # An exact build can still be asked for (reproducibility) with NX_612_BUILD,
-# NX_61_BUILD, NX_73_BUILD or NX_PERF_BUILD (environment or versions.env); once the
-# archive no longer serves it, one line on stderr says so and the newest is
-# used.
+# NX_61_BUILD, NX_73_BUILD, NX_PERF_BUILD or NX_BUSYBOX_BUILD (environment
+# or versions.env); once the archive no longer serves it, one line on
+# stderr says so and the newest is used.
+#
+# What a group resolved to is kept in the versions lock,
+# $NX_CACHE/versions.lock (NX_VERSIONS_LOCK overrides), as those pins:
+# later runs of the same checkout use the same builds, and two builds a day
+# apart do not differ, until `make refresh-versions` (NX_REFRESH_VERSIONS=1:
+# the lock is not read, the newest builds are locked) or until a locked
+# build is no longer served (said on stderr; the newest is then locked).
+# A pin in the environment or versions.env wins over the lock.
 #
 # usage: debian_version.sh [6.12|6.1|7.3|perf|busybox]...
 #        . debian_version.sh   (functions only: nx_apt_cache, nx_deb_newest,
@@ -159,15 +167,58 @@ nx_deb_resolve() {
 		echo "NX_PERF_DEB_VERSION=$v"
 		;;
 	busybox)
-		v=$(nx_deb_pick busybox-static "" "$(nx_deb_versions_of busybox-static "$2" "")" \
-			bookworm) || return 1
+		v=$(nx_deb_pick busybox-static "${NX_BUSYBOX_BUILD:-}" \
+			"$(nx_deb_versions_of busybox-static "$2" "")" bookworm) || return 1
 		echo "NX_BUSYBOX_DEB_VERSION=$v"
 		;;
 	esac
 }
 
+# The pin each resolved key locks: NX_DEB_VERSION -> NX_612_BUILD, ...
+nx_deb_lock_key() {
+	case $1 in
+	NX_DEB_VERSION) echo NX_612_BUILD ;;
+	NX_61_DEB_VERSION) echo NX_61_BUILD ;;
+	NX_73_DEB_VERSION) echo NX_73_BUILD ;;
+	NX_PERF_DEB_VERSION) echo NX_PERF_BUILD ;;
+	NX_BUSYBOX_DEB_VERSION) echo NX_BUSYBOX_BUILD ;;
+	esac
+}
+
+# The pins of LOCK that the environment and versions.env leave unset.
+# Only NAME=VERSION lines of the five pins are taken.
+nx_deb_lock_read() {
+	local lock=$1 k v
+	[ -r "$lock" ] || return 0
+	while IFS='=' read -r k v; do
+		case $k in
+		NX_612_BUILD | NX_61_BUILD | NX_73_BUILD | NX_PERF_BUILD | NX_BUSYBOX_BUILD) ;;
+		*) continue ;;
+		esac
+		[[ $v =~ ^[0-9][0-9A-Za-z.+~:-]*$ ]] || continue
+		[ -n "${!k:-}" ] || printf -v "$k" '%s' "$v"
+	done <"$lock"
+}
+
+# Lock what LINES (resolved NX_...=VERSION lines) chose, keeping the pins
+# of the groups not resolved now.  Written whole and renamed, so that a
+# reader never sees half a lock.
+nx_deb_lock_write() {
+	local lock=$1 lines=$2 k v pin tmp
+	mkdir -p "$(dirname "$lock")" 2>/dev/null || return 0
+	tmp=$(mktemp "$lock.XXXXXX" 2>/dev/null) || return 0
+	{
+		while IFS='=' read -r k v; do
+			pin=$(nx_deb_lock_key "$k")
+			[ -n "$pin" ] && echo "$pin=$v"
+		done <<<"$lines"
+		[ -r "$lock" ] && cat "$lock"
+	} | awk -F= '!seen[$1]++' | sort >"$tmp"
+	mv "$tmp" "$lock" 2>/dev/null || rm -f "$tmp"
+}
+
 nx_deb_main() {
-	local g r served lines=() bookworm=0
+	local g r served lines=() bookworm=0 lock
 	local -a groups=("$@")
 	[ $# -gt 0 ] || groups=(6.12 6.1 perf busybox)
 	for g in "${groups[@]}"; do
@@ -179,6 +230,8 @@ nx_deb_main() {
 	done
 	# shellcheck source=versions.env
 	. "$NX_TOP/versions.env"
+	lock=${NX_VERSIONS_LOCK:-${NX_CACHE:-$NX_TOP/.cache}/versions.lock}
+	[ "${NX_REFRESH_VERSIONS:-0}" = 1 ] || nx_deb_lock_read "$lock"
 	# One apt-cache call for every group of the machine's lists (bookworm):
 	# each takes about a second.  The 7.x series are asked of the project's
 	# own lists only: theirs also name trixie's and sid's 6.12 and busybox
@@ -202,6 +255,7 @@ nx_deb_main() {
 		echo "debian: unexpected version in: ${lines[*]}" >&2
 		return 1
 	fi
+	nx_deb_lock_write "$lock" "$(printf '%s\n' "${lines[@]}")"
 	printf '%s\n' "${lines[@]}"
 }
 

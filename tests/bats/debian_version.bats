@@ -46,6 +46,17 @@ setup() {
 	# The pins of versions.env before it pinned series.
 	export NX_612_BUILD=6.12.117-1~deb12u1 NX_61_BUILD=6.1.192-2 \
 		NX_PERF_BUILD=6.1.192-2
+	# Each test its own versions lock, never the project's.
+	export NX_VERSIONS_LOCK=$BATS_TEST_TMPDIR/versions.lock
+}
+
+# serve_612 N: the archive serves a complete 6.12.N build too.
+serve_612() {
+	local p
+	for p in "linux-image-6.12.$1+deb12-amd64-unsigned" "linux-headers-6.12.$1+deb12-amd64" \
+		"linux-headers-6.12.$1+deb12-common" "linux-kbuild-6.12.$1+deb12" linux-source-6.12; do
+		echo "$p 6.12.$1-1~deb12u1"
+	done >>"$FAKE_SERVED"
 }
 
 # versions ARG...: scripts/debian_version.sh over the fake archive.
@@ -79,6 +90,50 @@ debian: linux-perf=6.1.192-2 is no longer served; using 6.1.300-1, the newest of
 	# The output is shell.
 	eval "$output"
 	assert_eq "$NX_DEB_VERSION" 6.12.200-1~deb12u1
+}
+
+@test "debian_version: the lock keeps a checkout on its builds until refresh-versions" {
+	unset NX_612_BUILD NX_61_BUILD NX_PERF_BUILD
+	versions 6.12 busybox
+	assert_status 0
+	assert_eq "$(<"$NX_VERSIONS_LOCK")" "NX_612_BUILD=6.12.200-1~deb12u1
+NX_BUSYBOX_BUILD=1:1.36.0-1"
+	# A newer build served the next day is not taken.
+	serve_612 201
+	echo "busybox-static 1:1.36.1-1" >>"$FAKE_SERVED"
+	versions 6.12 busybox 6.1
+	assert_status 0
+	assert_eq "$stderr" ""
+	assert_eq "$output" "NX_KVER=6.12.200
+NX_DEB_VERSION=6.12.200-1~deb12u1
+NX_BUSYBOX_DEB_VERSION=1:1.36.0-1
+NX_61_KVER=6.1.300
+NX_61_DEB_VERSION=6.1.300-1"
+	# A pin of the environment wins over the lock.
+	NX_612_BUILD=6.12.201-1~deb12u1 versions 6.12
+	assert_eq "${lines[1]}" "NX_DEB_VERSION=6.12.201-1~deb12u1"
+	# make refresh-versions: the newest, locked from then on.
+	NX_REFRESH_VERSIONS=1 versions 6.12 busybox 6.1
+	assert_eq "${lines[1]}" "NX_DEB_VERSION=6.12.201-1~deb12u1"
+	assert_eq "${lines[2]}" "NX_BUSYBOX_DEB_VERSION=1:1.36.1-1"
+	versions 6.12
+	assert_eq "${lines[1]}" "NX_DEB_VERSION=6.12.201-1~deb12u1"
+	assert_eq "$(<"$NX_VERSIONS_LOCK")" "NX_612_BUILD=6.12.201-1~deb12u1
+NX_61_BUILD=6.1.300-1
+NX_BUSYBOX_BUILD=1:1.36.1-1"
+}
+
+@test "debian_version: a locked build no longer served is said, and the newest locked" {
+	printf '%s\n' NX_612_BUILD=6.12.150-1~deb12u1 "NX_61_BUILD=6.1.300-1; rm -rf /" \
+		>"$NX_VERSIONS_LOCK"
+	unset NX_612_BUILD NX_61_BUILD NX_PERF_BUILD
+	versions 6.12 6.1
+	assert_status 0
+	assert_eq "${lines[1]}" "NX_DEB_VERSION=6.12.200-1~deb12u1"
+	assert_eq "$stderr" "debian: linux-source-6.12=6.12.150-1~deb12u1 is no longer served; using 6.12.200-1~deb12u1, the newest of series 6.12"
+	# A line that is no version was not taken.
+	assert_eq "$(<"$NX_VERSIONS_LOCK")" "NX_612_BUILD=6.12.200-1~deb12u1
+NX_61_BUILD=6.1.300-1"
 }
 
 @test "debian_version: a pin still served is kept; groups print only theirs" {
