@@ -364,12 +364,6 @@ void nx_vm_exec_at(struct nx_vm *v, int level, int i)
 	nx_vm_expect(v, step);
 }
 
-/*
- * The mitigation's invariant, checked wherever a case leaves a region
- * mapped huge again (recovered and read, made huge in place after dirty
- * logging, mapped after a toggle): while it is on, an execute there must
- * split the mapping again, never run from an executable huge page.
- */
 struct nx_vm_still {
 	struct kvm_vm *vm;
 	int64_t splits;
@@ -412,6 +406,12 @@ static void nx_vm_stop_recovery(struct nx_vm *v)
 	}
 }
 
+/*
+ * The mitigation's invariant, checked wherever a case leaves a region
+ * mapped huge again (recovered and read, made huge in place after dirty
+ * logging, mapped after a toggle): while it is on, an execute there must
+ * split the mapping again, never run from an executable huge page.
+ */
 static void nx_vm_exec_huge_again(struct nx_vm *v)
 {
 	int i, n = 0;
