@@ -66,12 +66,13 @@ suite_build_dir() {
 # "BINARY CASE" lines of every case the binaries in DIR (default:
 # NX_BUILD) offer, from their -l, which answers before the KVM selftest
 # framework starts (NX_SUITE_MAIN), so also on a host without /dev/kvm.
-# A binary whose -l fails: what it said, and 1.
+# A binary whose -l fails: the last line it printed (a framework's skip
+# is on stdout), and 1.  Its stderr is never taken for a case.
 catalogue_all() {
 	local bin out rc line
 	for bin in "${1:-$NX_BUILD}"/*_test; do
 		[ -x "$bin" ] || continue
-		out=$("$bin" -l 2>&1)
+		out=$("$bin" -l 2>/dev/null)
 		rc=$?
 		if [ $rc != 0 ]; then
 			echo "$bin -l exited $rc: $(tail -n 1 <<<"$out")" >&2
