@@ -175,11 +175,13 @@ plan() {
 		done
 		[ ${#these[@]} = 0 ] && continue
 		echo "$series -"
-		printf "$series %s\n" "${these[@]}"
+		for p in "${these[@]}"; do
+			echo "$series $p"
+		done
 	done
 }
 
-# The number of the next item of the plan no worker has taken, or 1 when
+# The number of the next item of the plan no worker has taken; fails when
 # none is left.
 claim() {
 	local fd i
