@@ -134,7 +134,8 @@ $(BUILD)/unit/test_passtrace: UNIT_CFLAGS += -DNX_FIXTURES='"$(TOP)/tests/unit/f
 $(BUILD)/unit/test_params: lib/nx_params.c lib/nx_signal.c tests/unit/fake_sysfs.c
 $(BUILD)/unit/test_results: lib/nx_results.c
 $(BUILD)/unit/test_harness: lib/nx_harness.c lib/nx_params.c lib/nx_poll.c \
-	lib/nx_signal.c lib/nx_skip.c tests/unit/fake_sysfs.c
+	lib/nx_signal.c lib/nx_skip.c lib/nx_needs.c lib/nx_traits.c \
+	tests/unit/fake_sysfs.c
 
 $(BUILD)/unit/%: tests/unit/%.c $(wildcard include/*.h tests/unit/*.h) | $(KSRC_DEP)
 	@mkdir -p $(@D)

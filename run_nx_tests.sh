@@ -102,7 +102,7 @@ usage() {
 	                     one host core per VM), results merged in
 	                     catalogue order; default: the host's cores, as
 	                     many as free memory holds at NX_VM_MEM each
-	  --list             list the tests and exit
+	  --list             list the tests, each with what it needs and risks, and exit
 	  --test NAME        run only NAME (repeatable; shell globs allowed)
 	  --results DIR      where the run's folder goes (default: results/)
 	  --sabotage M.P=V   VM mode: keep writing V to module parameter M.P
@@ -642,8 +642,8 @@ main() {
 	all=$NX_RUN_TMP/catalogue sel=$NX_RUN_TMP/selected
 	catalogue_all >"$all" || { echo "nx: the tests in $NX_BUILD cannot list their cases" >&2; exit 125; }
 	if [ $NX_LIST = 1 ]; then
-		cut -d' ' -f2 "$all"
-		exit 0
+		catalogue_needs "$NX_BUILD"
+		exit
 	fi
 	(catalogue_select "$all" "${NX_FILTERS[@]}") >"$sel" || exit 2
 	write_run_conf "$NX_RUN_TMP/run.conf" || exit 125

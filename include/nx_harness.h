@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "nx_needs.h"
 #include "nx_skip.h"
 
 struct nx_case {
@@ -31,6 +32,11 @@ struct nx_case {
 	 * everywhere else it skips with this text, before it starts.
 	 */
 	const char *vm_only;
+	/*
+	 * What it needs of the host (nx_needs.h): checked before it starts,
+	 * a need not met skips it with the reason; -l prints it.
+	 */
+	struct nx_needs needs;
 };
 
 /* The environment variable that declares the host disposable. */

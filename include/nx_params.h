@@ -28,6 +28,8 @@ int nx_write_path(const char *path, const char *val, int flags);
 int nx_sysfs_write(const char *rel, const char *val);
 
 int nx_sysfs_read_u64(const char *rel, uint64_t *val);
+/* Whether a sysfs file or directory exists and @mode (access()) is allowed. */
+bool nx_sysfs_access(const char *rel, int mode);
 
 /* "Y", "N", "1", "0", "y", "n" as the kernel prints bool parameters. */
 bool nx_parse_bool(const char *s, bool *val);

@@ -34,6 +34,8 @@ struct nx_pass_trace {
 	int runs;		/* entries of the pass function */
 	int passes;		/* ... that zapped and returned */
 	int zaps, flushes, yields, yields_dropped;
+	int zaps_shadow;	/* ... of them by the shadow MMU's zap */
+	int yields_read;	/* ... of them with the lock held for read */
 	int stretches;		/* lock releases with zaps since the last */
 	int final_zaps;		/* zaps between the last yield and the end */
 	uint64_t hold_max_us, flush_lat_max_us;

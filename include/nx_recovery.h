@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "nx_compat.h"
+#include "nx_needs.h"
 
 /*
  * The recovery period the tests turn recovery on with, and how long they
@@ -86,6 +87,10 @@ void nx_prepare_host(uint64_t hugepages, bool mitigation,
 
 /* nx_prepare_host() with the mitigation on. */
 void nx_prepare_split_host(uint64_t hugepages, unsigned int period_ms);
+
+/* The needs (nx_needs.h) of a case that prepares the host with @n pages. */
+#define NX_SPLIT_HOST_NEEDS(n)						\
+	{ .flags = NX_NEEDS_ROOT | NX_NEEDS_THP, .hugepages_2m = (n) }
 
 /* Set the recovery period, then the ratio (which may wake the worker). */
 void nx_set_recovery(unsigned int ratio, unsigned int period_ms);

@@ -22,8 +22,12 @@ extern struct nx_probe nx_pass_probes[NX_PT_NR_PROBES];
 void nx_pin_task(pid_t pid, int cpu, int ncpus);
 void nx_pin_self(int cpu, int ncpus);
 
-/* Before the VM: a case that cannot trace skips before the costly part. */
-void nx_pass_trace_setup(void);
+/*
+ * Before the VM: a case that cannot trace skips before the costly part.
+ * @shadow_zaps: the pass zaps shadow MMU pages even in a TDP MMU VM (a
+ * nested guest's), so the shadow MMU's zap must be traced there too.
+ */
+void nx_pass_trace_setup(bool shadow_zaps);
 
 /* Probes on, restricted to the VM's worker, which must run on @cpu. */
 void nx_pass_trace_worker(int cpu);

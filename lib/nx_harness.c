@@ -260,28 +260,30 @@ static bool nx_picked(const struct nx_suite *s, const struct nx_case *c,
 }
 
 /*
- * A vm_only case on a host not declared disposable: skipped before it
- * starts, with what it would do.  False then, @o holding the skip.
+ * A vm_only case on a host not declared disposable, or a case whose
+ * declared needs the host does not meet: skipped before it starts, with
+ * what it would do or what it lacks.  False then, @o holding the skip.
  */
 static bool nx_may_run(const struct nx_case *c, struct nx_outcome *o)
 {
 	const char *env = getenv(NX_DISPOSABLE_ENV);
 
-	if (!c->vm_only || (env && !strcmp(env, "1")))
-		return true;
 	memset(o, 0, sizeof(*o));
 	o->status = NX_EXIT_SKIP;
-	snprintf(o->reason, sizeof(o->reason),
-		 "%s: vm_only, runs only where the host is declared disposable (%s=1, the suite's VM)",
-		 c->vm_only, NX_DISPOSABLE_ENV);
-	return false;
+	if (c->vm_only && !(env && !strcmp(env, "1"))) {
+		snprintf(o->reason, sizeof(o->reason),
+			 "%s: vm_only, runs only where the host is declared disposable (%s=1, the suite's VM)",
+			 c->vm_only, NX_DISPOSABLE_ENV);
+		return false;
+	}
+	return nx_needs_met(&c->needs, o->reason, sizeof(o->reason));
 }
 
 static void nx_usage(const struct nx_suite *s, const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [-l] [-r NAME]... [-t SECONDS] %s\n"
-		"  -l          list the cases, one full name a line\n"
+		"  -l          list the cases, one a line: full name # needs; risks\n"
 		"  -r NAME     run only this case (repeatable)\n"
 		"  -t SECONDS  per-case timeout (default %u)\n",
 		prog, s->usage ? s->usage : "", NX_CASE_TIMEOUT_S);
@@ -335,12 +337,29 @@ static void nx_optstring(const struct nx_suite *s, char *buf, size_t len)
 	snprintf(buf, len, "hlr:t:%s", s->optstring ? s->optstring : "");
 }
 
+/*
+ * One case a line: its full name, then, after " # ", what it needs and
+ * what it risks (vm_only), so a lab can read them without running it.
+ * Runners take the first word.
+ */
 static void nx_list(const struct nx_suite *s)
 {
+	const struct nx_case *c;
+	char needs[256];
 	int i;
 
-	for (i = 0; i < s->nr_cases; i++)
-		printf("%s.%s\n", s->name, s->cases[i].name);
+	for (i = 0; i < s->nr_cases; i++) {
+		c = &s->cases[i];
+		nx_needs_describe(&c->needs, needs, sizeof(needs));
+		printf("%s.%s", s->name, c->name);
+		if (needs[0] || c->vm_only)
+			printf(" # ");
+		if (needs[0])
+			printf("needs %s%s", needs, c->vm_only ? "; " : "");
+		if (c->vm_only)
+			printf("risks: %s (vm_only)", c->vm_only);
+		printf("\n");
+	}
 }
 
 /*

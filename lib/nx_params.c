@@ -124,6 +124,14 @@ int nx_sysfs_read(const char *rel, char *buf, size_t len)
 	return nx_read_path(path, buf, len);
 }
 
+bool nx_sysfs_access(const char *rel, int mode)
+{
+	char path[PATH_MAX];
+
+	nx_path(rel, path, sizeof(path));
+	return !access(path, mode);
+}
+
 int nx_write_path(const char *path, const char *val, int flags)
 {
 	size_t len = strlen(val);

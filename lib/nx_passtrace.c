@@ -96,6 +96,7 @@ static void walk_rec(struct nx_pass_trace *t, struct walk *w,
 		break;
 	case NX_PT_ZAP:
 	case NX_PT_ZAP_LEGACY:
+		t->zaps_shadow += r->probe == NX_PT_ZAP_LEGACY;
 		on_zap(t, w, r->t_us);
 		break;
 	case NX_PT_FLUSH:
@@ -103,6 +104,7 @@ static void walk_rec(struct nx_pass_trace *t, struct walk *w,
 		break;
 	case NX_PT_YIELD:
 	case NX_PT_YIELD_READ:
+		t->yields_read += r->probe == NX_PT_YIELD_READ;
 		t->yields++;
 		lock_release(t, w, r, "yield (__cond_resched_rwlock_*)");
 		break;

@@ -96,6 +96,12 @@ void nx_pin_self(int cpu, int ncpus)
 	nx_pin_task(0, cpu, ncpus);
 }
 
+/* The symbol a probe of the table is on, or "-" where it found none. */
+static const char *probe_sym(enum nx_pt_probe p)
+{
+	return nx_pass_probes[p].sym ? nx_pass_probes[p].sym : "-";
+}
+
 /*
  * Probes on, restricted to the VM's recovery worker, which must run on
  * @cpu.  A 6.12 worker, created by the first KVM_RUN, inherited it from
@@ -118,15 +124,16 @@ void nx_pass_trace_worker(int cpu)
 	if (kthread)
 		nx_pin_task(tid, cpu, ncpus);
 	nx_trace_filter_pid(tid);
-	printf("tracing worker %d (%s, CPU %d): pass %s, zap %s, flush %s, yield %s\n",
+	printf("tracing worker %d (%s, CPU %d): pass %s, zap %s, shadow MMU zap %s, flush %s, yield %s, read yield %s\n",
 	       tid, kthread ? "kthread" : "thread of this process",
 	       cpu, nx_pass_probes[NX_PT_PASS].sym,
-	       nx_pass_probes[NX_PT_ZAP].sym ? nx_pass_probes[NX_PT_ZAP].sym : nx_pass_probes[NX_PT_ZAP_LEGACY].sym,
-	       nx_pass_probes[NX_PT_FLUSH].sym, nx_pass_probes[NX_PT_YIELD].sym);
+	       probe_sym(NX_PT_ZAP), probe_sym(NX_PT_ZAP_LEGACY),
+	       nx_pass_probes[NX_PT_FLUSH].sym, nx_pass_probes[NX_PT_YIELD].sym,
+	       probe_sym(NX_PT_YIELD_READ));
 }
 
 /* Before the VM: a case that cannot trace skips before the costly part. */
-void nx_pass_trace_setup(void)
+void nx_pass_trace_setup(bool shadow_zaps)
 {
 	bool tdp = nx_tdp_mmu_on();
 
@@ -134,7 +141,7 @@ void nx_pass_trace_setup(void)
 	TEST_ASSERT(recs, "out of memory");
 	nx_trace_open();
 	nx_pass_probes[NX_PT_ZAP].required = tdp;
-	nx_pass_probes[NX_PT_ZAP_LEGACY].required = !tdp;
+	nx_pass_probes[NX_PT_ZAP_LEGACY].required = !tdp || shadow_zaps;
 	nx_trace_add_probes(nx_pass_probes, NX_PT_NR_PROBES);
 }
 

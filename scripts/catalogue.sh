@@ -78,9 +78,21 @@ catalogue_all() {
 			echo "$bin -l exited $rc: $(tail -n 1 <<<"$out")" >&2
 			return 1
 		fi
+		# A case's line is its full name, then " # " and what it
+		# needs and risks, for --list (catalogue_needs).
 		[ -z "$out" ] || while IFS= read -r line; do
-			echo "$bin $line"
+			echo "$bin ${line%% *}"
 		done <<<"$out"
+	done
+}
+
+# Each case of the binaries in DIR (default: NX_BUILD) with what it needs
+# and risks, as their -l prints it: what --list shows.
+catalogue_needs() {
+	local bin
+	for bin in "${1:-$NX_BUILD}"/*_test; do
+		[ -x "$bin" ] || continue
+		"$bin" -l 2>/dev/null || return 1
 	done
 }
 

@@ -197,7 +197,7 @@ ours)
 	check_registered
 	;;
 full)
-	timed "build TARGETS=kvm" make -s -C "$sel" TARGETS=kvm
+	timed "build TARGETS=kvm" make -s -j"$(nproc)" -C "$sel" TARGETS=kvm
 	check_built
 	check_registered
 	check_kselftest_install

@@ -23,6 +23,9 @@
 #   host mode  --host in a VM that is a lab host, over this machine's root
 #              filesystem: restores after a pass, a failure, SIGINT,
 #              SIGTERM and SIGKILL (tests/host_mode_check.sh)
+#   in the tree  the 6.12 tree's kselftest builds, installs and runs
+#              (run_kselftest.sh) the suite on a lab host VM: host state
+#              unchanged, vm_only cases skipped (tests/kselftest_vm_check.sh)
 #   7.3        Debian's 7.3 fails exactly the ratio tests of its NX count
 #              bug, the runner on a host without /dev/kvm
 #              (tests/without_dev_kvm.sh), and passes them with kvm modules
@@ -319,6 +322,15 @@ check "7.3: the fixed kvm.ko passes ratio_2/3/4 and the nested per-list passes" 
 # filesystem (read-only), each proof comparing a full dump of the host
 # state before and after (tests/host_proofs.sh).
 sub_suite "host mode (real KVM)" tests/host_mode_check.sh "$out/host-mode"
+
+# In the tree, as a lab runs it: the suite installed into a copy of the
+# 6.12 tree, every KVM selftest built and installed by kselftest, and
+# run_kselftest.sh on a lab host VM (nobody declared it disposable) with
+# the tests that have vm_only cases and one more: they pass, the host
+# state is the same after, every vm_only case skipped.
+check "in the tree: run_kselftest.sh on a lab host (6.12 tree): host state the same, vm_only cases skipped" \
+	tests/kselftest_vm_check.sh "$ksrc" 6.12 "$out/in-tree" \
+	nx_recovery_toggle_test nx_worker_life_test nx_split_recovery_test
 
 sub_suite "kvm canaries" tests/run_canaries.sh
 

@@ -143,7 +143,7 @@ static void run_flush_counts(const struct nx_case *c)
 	int ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct nx_vm v;
 
-	nx_pass_trace_setup();
+	nx_pass_trace_setup(false);
 	/*
 	 * Nothing else on the worker's CPU: an idle pass of one zap should
 	 * not yield, so its flush is the one at the end of the pass.
@@ -163,7 +163,9 @@ static void run_flush_counts(const struct nx_case *c)
 }
 
 static const struct nx_case cases[] = {
-	{ "hugetlb_2m.flush_counts", run_flush_counts },
+	{ "hugetlb_2m.flush_counts", run_flush_counts,
+	  .needs = { .flags = NX_NEEDS_ROOT | NX_NEEDS_THP | NX_NEEDS_KPROBES,
+		     .hugepages_2m = NR_FLUSH_REGIONS } },
 };
 
 /* One suite name for the three flush tests: their cases keep their names. */

@@ -91,7 +91,7 @@ static void run_flush_before_yield(const struct nx_case *c)
 	 * yield through cond_resched_rwlock_read(), with the same duty to
 	 * flush first; the shadow MMU keeps the write lock.
 	 */
-	nx_pass_trace_setup();
+	nx_pass_trace_setup(false);
 	/* The worker, created by the first KVM_RUN, inherits this CPU. */
 	nx_pin_self(l.worker_cpu, ncpus);
 	nx_traced_split_vm(&v, NX_LOAD_REGIONS);
@@ -115,7 +115,9 @@ static void run_flush_before_yield(const struct nx_case *c)
 }
 
 static const struct nx_case cases[] = {
-	{ "hugetlb_2m.flush_before_yield", run_flush_before_yield },
+	{ "hugetlb_2m.flush_before_yield", run_flush_before_yield,
+	  .needs = { .flags = NX_NEEDS_ROOT | NX_NEEDS_THP | NX_NEEDS_KPROBES,
+		     .hugepages_2m = NX_LOAD_REGIONS } },
 };
 
 /* One suite name for the three flush tests: their cases keep their names. */

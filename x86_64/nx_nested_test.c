@@ -311,9 +311,15 @@ static void run_l2_split_1g(const struct nx_case *c)
 }
 
 static const struct nx_case cases[] = {
-	{ "hugetlb_2m.l2_split_and_resplit", run_l2_split_and_resplit },
-	{ "hugetlb_1g.l2_split_and_resplit", run_l2_split_1g },
-	{ "hugetlb_2m.passes_per_list", run_passes_per_list },
+	{ "hugetlb_2m.l2_split_and_resplit", run_l2_split_and_resplit,
+	  .needs = { .flags = NX_NEEDS_ROOT | NX_NEEDS_THP | NX_NEEDS_NESTED,
+		     .hugepages_2m = DEFAULT_REGIONS } },
+	{ "hugetlb_1g.l2_split_and_resplit", run_l2_split_1g,
+	  .needs = { .flags = NX_NEEDS_ROOT | NX_NEEDS_THP | NX_NEEDS_NESTED,
+		     .hugepages_1g = 1 } },
+	{ "hugetlb_2m.passes_per_list", run_passes_per_list,
+	  .needs = { .flags = NX_NEEDS_ROOT | NX_NEEDS_THP | NX_NEEDS_NESTED,
+		     .hugepages_2m = L2_SPLITS + L1_SPLITS } },
 };
 
 static bool parse_opt(int opt, const char *arg)

@@ -269,9 +269,14 @@ static void run_numa(const struct nx_case *c)
 		split_and_recover_on(n, remote ? (n + 1) % MAX_NODES : n);
 }
 
+/* The pools are per node: NR_REGIONS pages of each, not of one pool. */
+#define NUMA_NEEDS							\
+	{ .flags = NX_NEEDS_ROOT | NX_NEEDS_THP | NX_NEEDS_NUMA,	\
+	  .mmus = NX_TRAIT_TDP | NX_TRAIT_LEGACY }
+
 static const struct nx_case cases[] = {
-	{ "hugetlb_2m.node_local", run_numa, NULL },
-	{ "hugetlb_2m.node_remote", run_numa, (void *)1 },
+	{ "hugetlb_2m.node_local", run_numa, NULL, .needs = NUMA_NEEDS },
+	{ "hugetlb_2m.node_remote", run_numa, (void *)1, .needs = NUMA_NEEDS },
 };
 
 static bool parse_opt(int opt, const char *arg)

@@ -143,7 +143,7 @@ static void run_faults_beside_pass(const struct nx_case *c)
 	struct nx_vm v;
 
 	require_read_lock_scheme();
-	nx_pass_trace_setup();
+	nx_pass_trace_setup(false);
 	nx_pin_self(l.worker_cpu, ncpus);
 	nx_traced_split_vm(&v, NX_LOAD_REGIONS);
 	/* This thread stays off the worker's CPU too. */
@@ -171,7 +171,10 @@ static void run_faults_beside_pass(const struct nx_case *c)
 }
 
 static const struct nx_case cases[] = {
-	{ "hugetlb_2m.faults_beside_pass", run_faults_beside_pass },
+	{ "hugetlb_2m.faults_beside_pass", run_faults_beside_pass,
+	  .needs = { .flags = NX_NEEDS_ROOT | NX_NEEDS_THP | NX_NEEDS_KPROBES,
+		     .hugepages_2m = NX_LOAD_REGIONS,
+		     .traits = 1U << NX_TRAIT_READ_LOCK_RECOVERY } },
 };
 
 /* One suite name for the three flush tests: their cases keep their names. */

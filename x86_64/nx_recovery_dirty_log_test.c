@@ -111,7 +111,8 @@ static void run_dirty_log(const struct nx_case *c)
 }
 
 static const struct nx_case cases[] = {
-	{ "hugetlb_2m.unaccounted_not_zapped", run_dirty_log },
+	{ "hugetlb_2m.unaccounted_not_zapped", run_dirty_log,
+	  .needs = NX_SPLIT_HOST_NEEDS(NR_REGIONS) },
 };
 
 static const struct nx_suite suite = {

@@ -304,16 +304,19 @@ static void run_enable_wakes(const struct nx_case *c)
 	nx_vm_free(&v);
 }
 
+/* Every case splits nr_splits pages of its own VM. */
+#define RATIO_NEEDS	NX_SPLIT_HOST_NEEDS(NR_SPLITS)
+
 static const struct nx_case cases[] = {
-	{ "hugetlb_2m.ratio_1", run_ratio, (void *)1 },
-	{ "hugetlb_2m.ratio_2", run_ratio, (void *)2 },
-	{ "hugetlb_2m.ratio_3", run_ratio, (void *)3 },
-	{ "hugetlb_2m.ratio_4", run_ratio, (void *)4 },
-	{ "hugetlb_2m.ratio_above_splits", run_ratio, (void *)1000 },
-	{ "hugetlb_2m.ratio_0_disables", run_ratio_0 },
-	{ "hugetlb_2m.period_0_is_hour_over_ratio", run_period_0 },
-	{ "hugetlb_2m.lower_period_wakes_worker", run_lower_period_wakes },
-	{ "hugetlb_2m.enable_wakes_worker", run_enable_wakes },
+	{ "hugetlb_2m.ratio_1", run_ratio, (void *)1, .needs = RATIO_NEEDS },
+	{ "hugetlb_2m.ratio_2", run_ratio, (void *)2, .needs = RATIO_NEEDS },
+	{ "hugetlb_2m.ratio_3", run_ratio, (void *)3, .needs = RATIO_NEEDS },
+	{ "hugetlb_2m.ratio_4", run_ratio, (void *)4, .needs = RATIO_NEEDS },
+	{ "hugetlb_2m.ratio_above_splits", run_ratio, (void *)1000, .needs = RATIO_NEEDS },
+	{ "hugetlb_2m.ratio_0_disables", run_ratio_0, .needs = RATIO_NEEDS },
+	{ "hugetlb_2m.period_0_is_hour_over_ratio", run_period_0, .needs = RATIO_NEEDS },
+	{ "hugetlb_2m.lower_period_wakes_worker", run_lower_period_wakes, .needs = RATIO_NEEDS },
+	{ "hugetlb_2m.enable_wakes_worker", run_enable_wakes, .needs = RATIO_NEEDS },
 };
 
 static bool parse_opt(int opt, const char *arg)

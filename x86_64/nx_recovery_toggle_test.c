@@ -106,13 +106,15 @@ static void run_param_values(const struct nx_case *c)
 }
 
 static const struct nx_case cases[] = {
-	{ "hugetlb_2m.toggle_zaps_and_resplits", run_toggle },
+	{ "hugetlb_2m.toggle_zaps_and_resplits", run_toggle,
+	  .needs = NX_SPLIT_HOST_NEEDS(NR_REGIONS) },
 	/*
 	 * A KVM that wrongly takes "never" keeps it until kvm.ko is reloaded:
 	 * only a VM, whose modules the runner reloads, may be put at risk.
 	 */
 	{ "param_values", run_param_values,
-	  .vm_only = "writes kvm.nx_huge_pages=never, which a broken KVM keeps until kvm.ko is reloaded" },
+	  .vm_only = "writes kvm.nx_huge_pages=never, which a broken KVM keeps until kvm.ko is reloaded",
+	  .needs = NX_SPLIT_HOST_NEEDS(NR_REGIONS) },
 };
 
 static const struct nx_suite suite = {

@@ -102,9 +102,12 @@ static void run_two_vms(const struct nx_case *c)
 }
 
 static const struct nx_case cases[] = {
-	{ "disable_needs_cap_sys_boot", run_needs_cap_sys_boot },
-	{ "hugetlb_2m.disabled_vm_untouched", run_two_vms, (void *)1 },
-	{ "hugetlb_2m.other_vm_undisturbed", run_two_vms, NULL },
+	{ "disable_needs_cap_sys_boot", run_needs_cap_sys_boot,
+	  .needs = { .flags = NX_NEEDS_ROOT } },
+	{ "hugetlb_2m.disabled_vm_untouched", run_two_vms, (void *)1,
+	  .needs = NX_SPLIT_HOST_NEEDS(2 * NR_REGIONS) },
+	{ "hugetlb_2m.other_vm_undisturbed", run_two_vms, NULL,
+	  .needs = NX_SPLIT_HOST_NEEDS(2 * NR_REGIONS) },
 };
 
 static const struct nx_suite suite = {

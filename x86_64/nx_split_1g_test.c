@@ -103,8 +103,11 @@ static void run_oldest_is_1g_table(const struct nx_case *c)
 }
 
 static const struct nx_case cases[] = {
-	{ "hugetlb_1g.split_and_recover", run_split_and_recover },
-	{ "hugetlb_1g.oldest_is_1g_table", run_oldest_is_1g_table },
+	{ "hugetlb_1g.split_and_recover", run_split_and_recover,
+	  .needs = { .flags = NX_NEEDS_ROOT | NX_NEEDS_THP, .hugepages_1g = 1 } },
+	{ "hugetlb_1g.oldest_is_1g_table", run_oldest_is_1g_table,
+	  .needs = { .flags = NX_NEEDS_ROOT | NX_NEEDS_THP, .hugepages_1g = 1,
+		     .mmus = NX_TRAIT_TDP } },
 };
 
 static const struct nx_suite suite = {

@@ -87,12 +87,18 @@ static const struct nx_scenario thp_mitigation_off = {
 	VM_MEM_SRC_ANONYMOUS_THP, MODE_MITIGATION_OFF };
 
 static const struct nx_case cases[] = {
-	{ "hugetlb_2m.split_and_recover", run_scenario, &hugetlb_split },
-	{ "thp.split_and_recover", run_scenario, &thp_split },
-	{ "hugetlb_2m.vm_disabled_no_split", run_scenario, &hugetlb_vm_disabled },
-	{ "thp.vm_disabled_no_split", run_scenario, &thp_vm_disabled },
-	{ "hugetlb_2m.mitigation_off_no_split", run_scenario, &hugetlb_mitigation_off },
-	{ "thp.mitigation_off_no_split", run_scenario, &thp_mitigation_off },
+	{ "hugetlb_2m.split_and_recover", run_scenario, &hugetlb_split,
+	  .needs = NX_SPLIT_HOST_NEEDS(DEFAULT_REGIONS) },
+	{ "thp.split_and_recover", run_scenario, &thp_split,
+	  .needs = NX_SPLIT_HOST_NEEDS(0) },
+	{ "hugetlb_2m.vm_disabled_no_split", run_scenario, &hugetlb_vm_disabled,
+	  .needs = NX_SPLIT_HOST_NEEDS(DEFAULT_REGIONS) },
+	{ "thp.vm_disabled_no_split", run_scenario, &thp_vm_disabled,
+	  .needs = NX_SPLIT_HOST_NEEDS(0) },
+	{ "hugetlb_2m.mitigation_off_no_split", run_scenario, &hugetlb_mitigation_off,
+	  .needs = NX_SPLIT_HOST_NEEDS(DEFAULT_REGIONS) },
+	{ "thp.mitigation_off_no_split", run_scenario, &thp_mitigation_off,
+	  .needs = NX_SPLIT_HOST_NEEDS(0) },
 };
 
 static bool parse_opt(int opt, const char *arg)

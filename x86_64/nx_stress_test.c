@@ -291,7 +291,8 @@ static void run_stress(const struct nx_case *c)
 }
 
 static const struct nx_case cases[] = {
-	{ "hugetlb_2m.many_vcpus", run_stress },
+	{ "hugetlb_2m.many_vcpus", run_stress,
+	  .needs = NX_SPLIT_HOST_NEEDS(DEFAULT_REGIONS) },
 };
 
 static bool parse_opt(int opt, const char *arg)

@@ -431,9 +431,15 @@ static void run_sigstop(const struct nx_case *c)
 }
 
 static const struct nx_case cases[] = {
-	{ "placement", run_placement },
-	{ "hugetlb_2m.cgroup_freeze", run_cgroup_freeze },
-	{ "hugetlb_2m.sigstop", run_sigstop },
+	{ "placement", run_placement,
+	  .needs = { .flags = NX_NEEDS_ROOT | NX_NEEDS_CGROUP2 } },
+	{ "hugetlb_2m.cgroup_freeze", run_cgroup_freeze,
+	  .needs = { .flags = NX_NEEDS_ROOT | NX_NEEDS_THP | NX_NEEDS_CGROUP2 |
+			      NX_NEEDS_KVM_DEBUGFS,
+		     .hugepages_2m = NR_REGIONS } },
+	{ "hugetlb_2m.sigstop", run_sigstop,
+	  .needs = { .flags = NX_NEEDS_ROOT | NX_NEEDS_THP | NX_NEEDS_KVM_DEBUGFS,
+		     .hugepages_2m = NR_REGIONS } },
 };
 
 static const struct nx_suite suite = {

@@ -521,13 +521,18 @@ static void run_never(const struct nx_case *c)
 }
 
 static const struct nx_case cases[] = {
-	{ "created_at_first_run", run_created_at_first_run },
-	{ "hugetlb_2m.params_before_first_run", run_params_before_first_run },
-	{ "signals_at_first_run", run_signals_at_first_run },
+	{ "created_at_first_run", run_created_at_first_run,
+	  .needs = { .flags = NX_NEEDS_ROOT } },
+	{ "hugetlb_2m.params_before_first_run", run_params_before_first_run,
+	  .needs = NX_SPLIT_HOST_NEEDS(NR_REGIONS) },
+	{ "signals_at_first_run", run_signals_at_first_run,
+	  .needs = { .flags = NX_NEEDS_ROOT } },
 	{ "hugetlb_2m.kill_while_waking", run_kill_while_waking,
-	  .vm_only = "wakes every recovery worker of the host for seconds while killing VMMs" },
+	  .vm_only = "wakes every recovery worker of the host for seconds while killing VMMs",
+	  .needs = NX_SPLIT_HOST_NEEDS(NR_REGIONS) },
 	{ "hugetlb_2m.never", run_never,
-	  .vm_only = "sets kvm.nx_huge_pages=never, which lasts until kvm.ko is reloaded, and reloads kvm.ko" },
+	  .vm_only = "sets kvm.nx_huge_pages=never, which lasts until kvm.ko is reloaded, and reloads kvm.ko",
+	  .needs = { .flags = NX_NEEDS_ROOT, .hugepages_2m = NR_REGIONS } },
 };
 
 static const struct nx_suite suite = {

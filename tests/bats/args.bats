@@ -76,13 +76,13 @@ Try 'run_nx_tests.sh --help'." "stderr"
 	assert_eq "$stderr" "" "stderr"
 }
 
-@test "--list prints the case names of every *_test binary, in order" {
+@test "--list prints every *_test binary's cases in order, with what each needs" {
 	run_nx --list
 	assert_status 0
 	assert_eq "$stderr" "" "stderr"
 	assert_eq "$output" "fake.a.one
 fake.a.two
-fake.a.skip
+fake.a.skip # needs root, 8 2M hugepages
 fake.b.one
 fake.b.two"
 }

@@ -17,6 +17,7 @@
 #include "kselftest_harness.h"
 #include "fake_sysfs.h"
 #include "nx_harness.h"
+#include "nx_host.h"
 #include "nx_params.h"
 #include "nx_poll.h"
 #include "nx_results.h"
@@ -160,6 +161,30 @@ static const struct nx_suite exits = {
 	.nr_cases = ARRAY_SIZE(exit_cases),
 };
 
+/*
+ * The kernel as nx_needs.c asks about it, for cases that declare no trait
+ * or MMU mode: the real answers read /proc/kallsyms and KVM's parameters.
+ */
+enum nx_mmu nx_mmu_mode(void)
+{
+	return NX_MMU_TDP;
+}
+
+const char *nx_mmu_name(enum nx_mmu mmu)
+{
+	return "mmu=tdp";
+}
+
+bool nx_kernel_has(enum nx_trait t)
+{
+	return false;
+}
+
+const char *nx_kernel_release(void)
+{
+	return "unit";
+}
+
 static const struct nx_case risky_cases[] = {
 	{ .name = "safe", .fn = case_pass },
 	{ .name = "risky", .fn = case_pass, .vm_only = "writes what sticks" },
@@ -169,6 +194,20 @@ static const struct nx_suite risky = {
 	.name = "risky",
 	.cases = risky_cases,
 	.nr_cases = ARRAY_SIZE(risky_cases),
+};
+
+static const struct nx_case needy_cases[] = {
+	{ .name = "thp", .fn = case_pass, .needs = { .flags = NX_NEEDS_THP } },
+	{ .name = "debugfs", .fn = case_pass,
+	  .needs = { .flags = NX_NEEDS_THP | NX_NEEDS_KVM_DEBUGFS } },
+	{ .name = "risky", .fn = case_pass, .vm_only = "writes what sticks",
+	  .needs = { .flags = NX_NEEDS_ROOT, .hugepages_2m = 8 } },
+};
+
+static const struct nx_suite needy = {
+	.name = "needy",
+	.cases = needy_cases,
+	.nr_cases = ARRAY_SIZE(needy_cases),
 };
 
 static const struct nx_case knob_cases[] = {
@@ -584,6 +623,40 @@ TEST_F(fake, knob_restored_after_timeout)
 	EXPECT_LINE(&r, "ok 2 knob.check");
 	ASSERT_EQ(0, fake_sysfs_get(self->root, KNOB, buf, sizeof(buf)));
 	EXPECT_STREQ("60", buf);
+}
+
+/*
+ * Declared needs are checked before a case starts: one the (fake) host
+ * lacks skips it with the reason and none of it runs; -l prints them.
+ */
+TEST_F(fake, needs_checked_before_start)
+{
+	struct run r;
+
+	ASSERT_EQ(0, fake_sysfs_put(self->root, NX_THP_ENABLED,
+				    "always [madvise] never\n"));
+	RUN_SUITE(&r, &needy, "needy", "-l");
+	EXPECT_EXIT(0, &r);
+	EXPECT_STREQ("needy.thp # needs transparent hugepages\n"
+		     "needy.debugfs # needs transparent hugepages, KVM debugfs\n"
+		     "needy.risky # needs root, 8 2M hugepages; risks: writes what sticks (vm_only)\n",
+		     r.out);
+
+	RUN_SUITE(&r, &needy, "needy", "-r", "thp", "-r", "debugfs");
+	EXPECT_EXIT(0, &r);
+	EXPECT_LINE(&r, "# hello from thp");
+	EXPECT_LINE(&r, "ok 1 needy.thp");
+	EXPECT_LINE(&r, "ok 2 needy.debugfs # SKIP needs KVM's debugfs (/sys/kernel/debug/kvm)");
+	EXPECT_EQ(NULL, strstr(r.out, "# hello from debugfs"));
+
+	/* A pool that is not there is a need not met, even for root. */
+	setenv(NX_DISPOSABLE_ENV, "1", 1);
+	RUN_SUITE(&r, &needy, "needy", "-r", "risky");
+	unsetenv(NX_DISPOSABLE_ENV);
+	EXPECT_EXIT(4, &r);
+	EXPECT_LINE(&r, geteuid() ?
+		    "ok 1 needy.risky # SKIP needs root (module parameters, hugepage pools)" :
+		    "ok 1 needy.risky # SKIP needs 8 2M hugepages: no 2M pool");
 }
 
 TEST_HARNESS_MAIN

@@ -3,8 +3,9 @@
  * Unit tests of lib/nx_passtrace.c, the walk of a recovery worker's trace
  * into passes, fed with traces recorded from Debian's 6.1, 6.12 and 7.3
  * kernels (tests/unit/fixtures/passtrace-*.txt: the flush_before_yield
- * pass under load, NX_PASSTRACE_DUMP=1), as they are and with the order
- * of their flushes and yields broken.  No KVM is needed.
+ * pass under load, and on 7.3 also l2_pass_flush_before_yield's pass over
+ * a nested guest's split pages, NX_PASSTRACE_DUMP=1), as they are and with
+ * the order of their flushes and yields broken.  No KVM is needed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,11 +94,14 @@ FIXTURE(trace) {
 FIXTURE_VARIANT(trace) {
 	const char *kernel;
 	bool read_lock;		/* TDP MMU pages under mmu_lock for read */
+	bool shadow_zaps;	/* the pages zapped are the shadow MMU's */
 };
 
-FIXTURE_VARIANT_ADD(trace, k61) { "6.1", false };
-FIXTURE_VARIANT_ADD(trace, k612) { "6.12", false };
-FIXTURE_VARIANT_ADD(trace, k73) { "7.3", true };
+FIXTURE_VARIANT_ADD(trace, k61) { "6.1", false, false };
+FIXTURE_VARIANT_ADD(trace, k612) { "6.12", false, false };
+FIXTURE_VARIANT_ADD(trace, k73) { "7.3", true, false };
+/* A nested guest's pages: the shadow MMU's pass, under the write lock. */
+FIXTURE_VARIANT_ADD(trace, k73_nested) { "7.3-nested", false, true };
 
 FIXTURE_SETUP(trace)
 {
@@ -117,6 +121,7 @@ TEST_F(trace, recorded_pass_keeps_the_rule)
 	nx_pass_trace_walk(t, recs, self->n);
 	EXPECT_EQ(1, t->passes);
 	EXPECT_LE(256, t->zaps);
+	EXPECT_EQ(variant->shadow_zaps ? t->zaps : 0, t->zaps_shadow);
 	EXPECT_LE(1, t->yields) TH_LOG("the recorded pass never yielded");
 	EXPECT_LE(1, t->flushes);
 	EXPECT_EQ(t->stretches, t->flushes);
@@ -162,6 +167,9 @@ TEST_F(trace, yields_through_the_expected_lock)
 	/* The shadow MMU's pages are still zapped under the write lock. */
 	EXPECT_EQ(variant->read_lock, reads > 0);
 	EXPECT_LE(0, writes);
+	nx_pass_trace_walk(&self->t, recs, self->n);
+	EXPECT_EQ(reads, self->t.yields_read);
+	EXPECT_EQ(reads + writes, self->t.yields);
 }
 
 TEST_HARNESS_MAIN
