@@ -244,7 +244,7 @@ static void run_ratio(const struct nx_case *c)
 	struct nx_pass passes[MAX_PASSES];
 	int64_t left = nr_splits;
 	int k[MAX_PASSES], want_passes = 0, n;
-	char seen[256], wanted[128];
+	char seen[256], wanted[128], what[64];
 	uint64_t t0;
 	struct nx_vm v;
 
@@ -267,7 +267,8 @@ static void run_ratio(const struct nx_case *c)
 		    n ? passes[n - 1].after : (int64_t)nr_splits, seen,
 		    diagnose_chain(passes, n, nr_splits, ratio));
 	check_pass_sizes(passes, n, &chain, k);
-	check_pass_spacing(passes, n, k, &chain, "ratio passes", "pass_gap");
+	snprintf(what, sizeof(what), "ratio %u, period %d ms", ratio, PERIOD_MS);
+	check_pass_spacing(passes, n, k, &chain, what, "pass_gap");
 	stop_recovery(&v, &chain, left);
 	nx_vm_free(&v);
 }
