@@ -4,13 +4,14 @@
  *
  * Zapping an NX-split page in a memslot with dirty logging on would only
  * make the guest fault it back at 4K, so since 6.2 recovery unaccounts such
- * pages instead: nx_lpage_splits drops, the 4K mappings stay, and the guest
- * touches them without faulting.  Older kernels (Debian's 6.1 included)
+ * pages instead: nx_lpage_splits drops, the 4K mappings stay, and the
+ * guest's accesses to them change no counter.  Older kernels (Debian's 6.1 included)
  * zap them like any other: the guest faults the pages back at 4K, and
  * those faults are no NX splits, since dirty logging rules out a huge
  * mapping first.  Each kernel is held to the behaviour of its version, and
  * the output names which one it showed.  When dirty logging is turned off
- * KVM zaps the 4K mappings, and the regions can be mapped huge again.
+ * KVM zaps the 4K mappings (7.x makes them huge in place), and the regions
+ * are mapped huge again.
  */
 
 #include "nx_compat.h"

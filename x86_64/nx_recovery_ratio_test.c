@@ -3,12 +3,15 @@
  * How much one NX recovery pass zaps, and when passes come.
  *
  * With S split pages and kvm.nx_huge_pages_recovery_ratio R, one pass zaps
- * ceil(S / R) of them and the next pass starts from what is left; ratio 0
- * disables recovery.  Passes are nx_huge_pages_recovery_period_ms apart,
- * period 0 meaning one hour divided by the ratio.  Lowering the period or
- * turning recovery on must wake the worker of a running VM at once: a
- * missed wake-up leaves split pages unrecovered for up to the old period
- * (or for ever).  Every rule is checked with exact page counts.
+ * ceil(S / R) of them and the next pass starts from what is left: ratio 1
+ * zaps all, a ratio above S one page; ratio 0 disables recovery.  Passes
+ * are nx_huge_pages_recovery_period_ms apart (at least the period, at most
+ * 2 s more), period 0 meaning one hour divided by the ratio, never less
+ * than one second (ratio 1: none for an hour; 3600 and 7200: 1 s).
+ * Lowering the period (also the derived one) or turning recovery on must
+ * wake the worker of a running VM at once: a missed wake-up leaves split
+ * pages unrecovered for up to the old period (or for ever).  Every rule is
+ * checked with exact page counts.
  */
 #include <stdlib.h>
 
@@ -30,6 +33,13 @@
 /* Bounded waits that assert that nothing happens. */
 #define QUIET_WAIT_MS		1500
 #define ONE_HOUR_MS		3600000
+/*
+ * Period 0 derives the period from the ratio: one hour / ratio, the ratio
+ * capped so that the period is never below one second.
+ */
+#define RATIO_1S		3600U
+/* Passes watched per derived period: three gaps of a second. */
+#define DERIVED_PASSES		4
 
 static int nr_splits = NR_SPLITS;
 
@@ -64,14 +74,21 @@ static int passes_in_drop(int64_t left, int64_t after, unsigned int ratio)
 	return left == after ? k : 0;
 }
 
-/* Whether recovery passes at @ratio from nr_splits ever leave @count. */
+/* Passes at @ratio from @from split pages, as a watch expects them. */
+struct pass_chain {
+	int64_t from;
+	unsigned int ratio;
+	unsigned int period_ms;
+};
+
+/* Whether recovery passes of @arg's chain ever leave @count. */
 static bool on_pass_chain(int64_t count, void *arg)
 {
-	unsigned int ratio = (uintptr_t)arg;
-	int64_t left = nr_splits;
+	const struct pass_chain *c = arg;
+	int64_t left = c->from;
 
 	while (left > count)
-		left -= nx_pass_zaps(left, ratio);
+		left -= nx_pass_zaps(left, c->ratio);
 	return left == count;
 }
 
@@ -82,16 +99,17 @@ static uint64_t drop_window_ms(const struct nx_pass *p)
 }
 
 static void check_pass_sizes(const struct nx_pass *p, int n,
-			     unsigned int ratio, int *k)
+			     const struct pass_chain *c, int *k)
 {
-	int64_t left = nr_splits;
+	unsigned int ratio = c->ratio;
+	int64_t left = c->from;
 	int i;
 
 	for (i = 0; i < n; i++) {
 		k[i] = passes_in_drop(left, p[i].after, ratio);
 		TEST_ASSERT(k[i] == 1 ||
 			    (k[i] > 1 && drop_window_ms(&p[i]) + PERIOD_EARLY_MS >=
-					 (k[i] - 1) * PERIOD_MS),
+					 (k[i] - 1) * c->period_ms),
 			    "drop %d, ratio %u: expected %ld -> %ld split pages (ceil(%ld/%u) zapped), got %ld -> %ld within %lu ms",
 			    i + 1, ratio, left, left - nx_pass_zaps(left, ratio),
 			    left, ratio, p[i].before, p[i].after,
@@ -117,30 +135,42 @@ static uint64_t gap_at_least_ms(const struct nx_pass *a, const struct nx_pass *b
 	return (b->t_last_before_us - a->t_us) / 1000;
 }
 
-/* Only between drops that are single passes is the spacing known. */
-static void check_pass_spacing(const struct nx_pass *p, int n, const int *k)
+/*
+ * Only between drops that are single passes is the spacing known; returns
+ * how many gaps were checked.  @what names the watch in the messages,
+ * @metric prefixes the gap metrics.
+ */
+static int check_pass_spacing(const struct nx_pass *p, int n, const int *k,
+			      const struct pass_chain *c, const char *what,
+			      const char *metric)
 {
 	uint64_t most, least, min_ms = UINT64_MAX, max_ms = 0;
-	int i;
+	unsigned int period = c->period_ms;
+	char name[64];
+	int i, gaps = 0;
 
 	for (i = 1; i < n; i++) {
 		if (k[i - 1] != 1 || k[i] != 1)
 			continue;
 		most = gap_at_most_ms(&p[i - 1], &p[i]);
 		least = gap_at_least_ms(&p[i - 1], &p[i]);
-		TEST_ASSERT(most + PERIOD_EARLY_MS >= PERIOD_MS,
-			    "passes %d and %d: expected at least the period (%d ms) apart, were at most %lu ms apart",
-			    i, i + 1, PERIOD_MS, most);
-		TEST_ASSERT(least <= PERIOD_MS + PERIOD_SLACK_MS,
-			    "passes %d and %d: expected within the period plus slack (%d + %d ms), were at least %lu ms apart",
-			    i, i + 1, PERIOD_MS, PERIOD_SLACK_MS, least);
+		TEST_ASSERT(most + PERIOD_EARLY_MS >= period,
+			    "%s: passes %d and %d: expected at least the period (%u ms) apart, were at most %lu ms apart",
+			    what, i, i + 1, period, most);
+		TEST_ASSERT(least <= period + PERIOD_SLACK_MS,
+			    "%s: passes %d and %d: expected within the period plus slack (%u + %d ms), were at least %lu ms apart",
+			    what, i, i + 1, period, PERIOD_SLACK_MS, least);
 		min_ms = min(min_ms, most);
 		max_ms = max(max_ms, least);
+		gaps++;
 	}
-	if (max_ms) {
-		nx_metric("pass_gap_min_ms", min_ms, "ms");
-		nx_metric("pass_gap_max_ms", max_ms, "ms");
+	if (gaps) {
+		snprintf(name, sizeof(name), "%s_min_ms", metric);
+		nx_metric(name, min_ms, "ms");
+		snprintf(name, sizeof(name), "%s_max_ms", metric);
+		nx_metric(name, max_ms, "ms");
 	}
+	return gaps;
 }
 
 /* "64 -> 32 @+3 ms -> 0 @+256 ms": the drops seen, timed from @t0_us. */
@@ -185,13 +215,36 @@ static const char *diagnose_chain(const struct nx_pass *p, int n,
 	return ": every pass zapped ceil(first count / ratio), so the count a pass divides by was never decremented as pages were recovered";
 }
 
+/*
+ * Stop recovery so the counters hold still, @left split pages being what
+ * the watched passes left.  A host that is late here may see one more
+ * pass, which must then be the next step of @c's chain.
+ */
+static void stop_recovery(struct nx_vm *v, struct pass_chain *c, int64_t left)
+{
+	struct nx_pass pass;
+
+	nx_set_recovery(0, PERIOD_MS);
+	if (nx_watch_passes_to(v->vm, &pass, 1, left, 0, 2 * NX_PASS_SETTLE_MS,
+			       on_pass_chain, c)) {
+		TEST_ASSERT(passes_in_drop(left, pass.after, c->ratio) == 1,
+			    "late pass, ratio %u: expected %ld -> %ld split pages, got %ld -> %ld",
+			    c->ratio, left, left - nx_pass_zaps(left, c->ratio),
+			    pass.before, pass.after);
+		left = pass.after;
+	}
+	account_zaps(v, left);
+	nx_vm_expect_eventually(v, "the watched recovery passes");
+}
+
 static void run_ratio(const struct nx_case *c)
 {
 	unsigned int ratio = (uintptr_t)c->arg;
+	struct pass_chain chain = { nr_splits, ratio, PERIOD_MS };
 	struct nx_pass passes[MAX_PASSES];
 	int64_t left = nr_splits;
 	int k[MAX_PASSES], want_passes = 0, n;
-	char seen[256], wanted[128];
+	char seen[256], wanted[128], what[64];
 	uint64_t t0;
 	struct nx_vm v;
 
@@ -205,7 +258,7 @@ static void run_ratio(const struct nx_case *c)
 	nx_set_recovery(ratio, PERIOD_MS);
 	n = nx_watch_passes_to(v.vm, passes, want_passes, nr_splits, left,
 			       want_passes * (PERIOD_MS + PERIOD_SLACK_MS),
-			       on_pass_chain, (void *)(uintptr_t)ratio);
+			       on_pass_chain, &chain);
 	format_seen(seen, sizeof(seen), passes, n, nr_splits, t0);
 	format_wanted(wanted, sizeof(wanted), nr_splits, ratio, want_passes);
 	TEST_ASSERT(n && passes[n - 1].after == left,
@@ -213,23 +266,10 @@ static void run_ratio(const struct nx_case *c)
 		    ratio, nr_splits, want_passes, left, wanted, n,
 		    n ? passes[n - 1].after : (int64_t)nr_splits, seen,
 		    diagnose_chain(passes, n, nr_splits, ratio));
-	check_pass_sizes(passes, n, ratio, k);
-	check_pass_spacing(passes, n, k);
-	/*
-	 * Stop recovery so the counters hold still.  A host that is late
-	 * here may see one more pass, which must then be the next step.
-	 */
-	nx_set_recovery(0, PERIOD_MS);
-	if (nx_watch_passes_to(v.vm, passes, 1, left, 0, 2 * NX_PASS_SETTLE_MS,
-			       on_pass_chain, (void *)(uintptr_t)ratio)) {
-		TEST_ASSERT(passes_in_drop(left, passes[0].after, ratio) == 1,
-			    "late pass, ratio %u: expected %ld -> %ld split pages, got %ld -> %ld",
-			    ratio, left, left - nx_pass_zaps(left, ratio),
-			    passes[0].before, passes[0].after);
-		left = passes[0].after;
-	}
-	account_zaps(&v, left);
-	nx_vm_expect_eventually(&v, "the watched recovery passes");
+	check_pass_sizes(passes, n, &chain, k);
+	snprintf(what, sizeof(what), "ratio %u, period %d ms", ratio, PERIOD_MS);
+	check_pass_spacing(passes, n, k, &chain, what, "pass_gap");
+	stop_recovery(&v, &chain, left);
 	nx_vm_free(&v);
 }
 
@@ -256,14 +296,61 @@ static void run_ratio_0(const struct nx_case *c)
 	nx_vm_free(&v);
 }
 
+/*
+ * Period 0 with @ratio (already written): DERIVED_PASSES passes of
+ * ceil(left / ratio), one hour / min(ratio, 3600) apart.
+ */
+static void expect_derived_period(struct nx_vm *v, unsigned int ratio,
+				  struct pass_chain *chain)
+{
+	struct nx_pass passes[DERIVED_PASSES];
+	int k[DERIVED_PASSES], n, gaps;
+	char what[96], metric[32], seen[256];
+	uint64_t t0 = nx_now_us();
+
+	*chain = (struct pass_chain){
+		v->want.nx_lpage_splits, ratio, ONE_HOUR_MS / min(ratio, RATIO_1S),
+	};
+	snprintf(what, sizeof(what),
+		 "period 0, ratio %u (one hour / min(ratio, %u) = %u ms)",
+		 ratio, RATIO_1S, chain->period_ms);
+	n = nx_watch_passes_to(v->vm, passes, DERIVED_PASSES, chain->from, 0,
+			       DERIVED_PASSES * (chain->period_ms + PERIOD_SLACK_MS),
+			       on_pass_chain, chain);
+	format_seen(seen, sizeof(seen), passes, n, chain->from, t0);
+	TEST_ASSERT(n == DERIVED_PASSES,
+		    "%s: expected %d recovery passes within %u ms, saw %d (%s)",
+		    what, DERIVED_PASSES,
+		    DERIVED_PASSES * (chain->period_ms + PERIOD_SLACK_MS), n, seen);
+	check_pass_sizes(passes, n, chain, k);
+	snprintf(metric, sizeof(metric), "ratio_%u_gap", ratio);
+	gaps = check_pass_spacing(passes, n, k, chain, what, metric);
+	/* Merged drops would leave the derived period unchecked. */
+	TEST_ASSERT(gaps, "%s: no two consecutive drops were single passes (%s): the period was not measured",
+		    what, seen);
+	account_zaps(v, passes[n - 1].after);
+	printf("%s: %s\n", what, seen);
+}
+
+/*
+ * Period 0 is one hour / ratio, never below a second: with ratio 1 enabling
+ * recovery zaps nothing for a while; with ratio 3600 passes come 1 s
+ * apart; with ratio 7200 still 1 s apart, not 500 ms.
+ */
 static void run_period_0(const struct nx_case *c)
 {
+	struct pass_chain chain;
 	struct nx_vm v;
 
 	split_vm(&v);
-	/* Period 0 with ratio 1 is one hour: enabling must not zap yet. */
 	nx_set_recovery(1, 0);
 	expect_no_pass(&v, "ratio 1, period 0 (one hour)");
+	/* A shorter derived period wakes the worker, as a lower period does. */
+	nx_set_recovery(RATIO_1S, 0);
+	expect_derived_period(&v, RATIO_1S, &chain);
+	nx_set_recovery(2 * RATIO_1S, 0);
+	expect_derived_period(&v, 2 * RATIO_1S, &chain);
+	stop_recovery(&v, &chain, v.want.nx_lpage_splits);
 	nx_vm_free(&v);
 }
 

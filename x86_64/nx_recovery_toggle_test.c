@@ -4,10 +4,12 @@
  *
  * Turning the mitigation off must zap every VM's mappings, so that code in
  * 2M regions is mapped huge again without splits; turning it back on must
- * zap again so that execution splits again.  A write the kernel refuses
- * (a malformed value, "never" while VMs exist) must leave the parameter as
- * it was.  "never" with no VM is not tried: it disables the mitigation until
- * kvm.ko is reloaded, which no test may do to its host.
+ * zap again so that execution splits again.  nx_huge_pages takes off,
+ * force, auto and every kstrtobool() word (y, n, 0, 1, on); the recovery
+ * parameters take unsigned ints.  A write the kernel refuses (a malformed
+ * value, a number out of range, "never" while VMs exist) must leave the
+ * parameter as it was.  "never" with no VM is not tried: it disables the
+ * mitigation until kvm.ko is reloaded, which no test may do to its host.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,26 +53,41 @@ static void run_toggle(const struct nx_case *c)
 	nx_vm_free(&v);
 }
 
-/* Write @val; expect it refused with @err (0: accepted) and @want after. */
-static void check_write(const char *param, const char *val, int err,
-			const char *want)
-{
-	char before[64], after[64];
-	int r;
+/* A write and what it must do: refused with @err (0: accepted), @want after. */
+struct param_write {
+	const char *param;
+	const char *val;
+	int err;
+	const char *want;	/* NULL: unchanged; AUTO_MODE: what "auto" gives */
+};
 
-	TEST_ASSERT(!nx_kvm_param_read(param, before, sizeof(before)),
-		    "kvm.%s: cannot read it", param);
-	r = nx_kvm_param_set(param, val);
-	TEST_ASSERT(!nx_kvm_param_read(param, after, sizeof(after)),
-		    "kvm.%s: cannot read it", param);
-	TEST_ASSERT(r == -err,
-		    "writing '%s' to kvm.%s: expected %s (%d), got %s (%d)",
-		    val, param, err ? strerror(err) : "success", -err,
-		    r ? strerror(-r) : "success", r);
-	TEST_ASSERT(!strcmp(after, want ? want : before),
-		    "after writing '%s' to kvm.%s: expected '%s', reads '%s'",
-		    val, param, want ? want : before, after);
-}
+#define AUTO_MODE	"(auto)"
+
+/*
+ * The values the kernel's documentation and set_nx_huge_pages() name, in
+ * an order where every accepted write changes the value, so that a write
+ * the kernel ignored shows.  With a VM alive "never" is refused.
+ */
+static const struct param_write writes[] = {
+	{ "nx_huge_pages", "never", EBUSY, NULL },
+	{ "nx_huge_pages", "sometimes", EINVAL, NULL },
+	{ "nx_huge_pages", "off", 0, "N" },
+	{ "nx_huge_pages", "force", 0, "Y" },
+	/* The rest of kstrtobool()'s spellings. */
+	{ "nx_huge_pages", "0", 0, "N" },
+	{ "nx_huge_pages", "y", 0, "Y" },
+	{ "nx_huge_pages", "n", 0, "N" },
+	{ "nx_huge_pages", "1", 0, "Y" },
+	{ "nx_huge_pages", "off", 0, "N" },
+	{ "nx_huge_pages", "on", 0, "Y" },
+	{ "nx_huge_pages", "auto", 0, AUTO_MODE },
+	{ "nx_huge_pages_recovery_ratio", "-1", EINVAL, NULL },
+	{ "nx_huge_pages_recovery_ratio", "sixty", EINVAL, NULL },
+	{ "nx_huge_pages_recovery_ratio", "7", 0, "7" },
+	{ "nx_huge_pages_recovery_period_ms", "1.5", EINVAL, NULL },
+	{ "nx_huge_pages_recovery_period_ms", "4294967296", ERANGE, NULL },
+	{ "nx_huge_pages_recovery_period_ms", "250", 0, "250" },
+};
 
 /* What "auto" resolves to: on only for CPUs with the iTLB multihit bug. */
 static const char *auto_mode(void)
@@ -82,26 +99,48 @@ static const char *auto_mode(void)
 	return strstr(buf, "Not affected") ? "N" : "Y";
 }
 
+/*
+ * Do @w; append what went wrong, if anything, to @bad (of @len): every
+ * write is tried, so that the failure lists each value the kernel took
+ * wrongly.
+ */
+static void check_write(const struct param_write *w, char *bad, size_t len)
+{
+	const char *want = w->want;
+	char before[64], after[64];
+	size_t off = strlen(bad);
+	int r;
+
+	TEST_ASSERT(!nx_kvm_param_read(w->param, before, sizeof(before)),
+		    "kvm.%s: cannot read it", w->param);
+	if (want && !strcmp(want, AUTO_MODE))
+		want = auto_mode();
+	r = nx_kvm_param_set(w->param, w->val);
+	TEST_ASSERT(!nx_kvm_param_read(w->param, after, sizeof(after)),
+		    "kvm.%s: cannot read it", w->param);
+	if (!want)
+		want = before;
+	if (r == -w->err && !strcmp(after, want))
+		return;
+	snprintf(bad + off, len - off,
+		 "; '%s' to kvm.%s: expected %s (%d) and '%s' after, got %s (%d) and '%s'",
+		 w->val, w->param, w->err ? strerror(w->err) : "success",
+		 -w->err, want, r ? strerror(-r) : "success", r, after);
+}
+
 static void run_param_values(const struct nx_case *c)
 {
+	char bad[2048] = "";
 	struct nx_vm v;
+	size_t i;
 
 	nx_prepare_split_host(NR_REGIONS, 100);
 	/* A VM exists for the whole case: "never" must be refused. */
 	nx_vm_create(&v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, 1, true, false);
-	check_write("nx_huge_pages", "never", EBUSY, NULL);
-	check_write("nx_huge_pages", "sometimes", EINVAL, NULL);
-	check_write("nx_huge_pages", "off", 0, "N");
-	check_write("nx_huge_pages", "force", 0, "Y");
-	check_write("nx_huge_pages", "0", 0, "N");
-	check_write("nx_huge_pages", "y", 0, "Y");
-	check_write("nx_huge_pages", "auto", 0, auto_mode());
-	check_write("nx_huge_pages_recovery_ratio", "-1", EINVAL, NULL);
-	check_write("nx_huge_pages_recovery_ratio", "sixty", EINVAL, NULL);
-	check_write("nx_huge_pages_recovery_ratio", "7", 0, "7");
-	check_write("nx_huge_pages_recovery_period_ms", "1.5", EINVAL, NULL);
-	check_write("nx_huge_pages_recovery_period_ms", "4294967296", ERANGE, NULL);
-	check_write("nx_huge_pages_recovery_period_ms", "250", 0, "250");
+	for (i = 0; i < ARRAY_SIZE(writes); i++)
+		check_write(&writes[i], bad, sizeof(bad));
+	TEST_ASSERT(!bad[0], "writes of the NX parameters not taken as the kernel documents%s",
+		    bad);
 	nx_vm_free(&v);
 }
 
