@@ -47,9 +47,9 @@ unknown_id="^[^ ]*:[0-9]*: WARNING:UNKNOWN_COMMIT_ID: Unknown commit id '\([0-9a
 step() {
 	local name=$1 t0=$SECONDS rc
 	shift
-	"$@" > >(sed 's/^/# /') 2>&1
+	"$@" >"$out/step.log" 2>&1
 	rc=$?
-	wait $! 2>/dev/null
+	sed 's/^/# /' "$out/step.log"
 	echo "# time $name: $((SECONDS - t0)) s"
 	report $rc "$name"
 	return $rc
