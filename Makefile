@@ -6,6 +6,9 @@
 # make KSRC=/path      ... against that kernel tree's KVM selftest framework
 # make KSRC=/path install-tree    put the suite into that tree's KVM selftests
 # make KSRC=/path uninstall-tree  ... and take it out again
+# make upstream-series  the finding's fix and its regression test as a git
+#                      format-patch series for Debian's 7.3 tree, into
+#                      build/upstream/ (OUT=DIR: there)
 # make check           the project's own tests (see README.md)
 # make check-quick     ... those that boot no VM: build, unit, bats, lint
 # make refresh-versions  lock the newest Debian builds (.cache/versions.lock)
@@ -36,7 +39,10 @@ endif
 # newest; a locked build the archive has dropped is replaced by the newest.
 # Goals that need no tree skip it (the archive is asked, about 1 s).
 ifeq ($(KSRC),)
-ifneq ($(filter-out clean distclean check check-quick refresh-versions,$(or $(MAKECMDGOALS),all)),)
+# upstream-series asks again with SERIES=7.3, which is the one it needs.
+NX_NO_TREE_GOALS := clean distclean check check-quick refresh-versions \
+	$(if $(filter 7.3,$(SERIES)),,upstream-series)
+ifneq ($(filter-out $(NX_NO_TREE_GOALS),$(or $(MAKECMDGOALS),all)),)
 NX_RESOLVED := $(shell scripts/debian_version.sh $(SERIES))
 ifneq ($(.SHELLSTATUS),0)
 $(error scripts/debian_version.sh $(SERIES) failed)
@@ -146,6 +152,18 @@ $(BUILD)/unit/%: tests/unit/%.c $(wildcard include/*.h tests/unit/*.h) | $(KSRC_
 install-tree uninstall-tree:
 	$(if $(NX_USER_KSRC),,$(error $@ needs KSRC=/path/to/linux))
 	scripts/install_tree.sh $(@:-tree=) $(KSRC)
+
+# The finding's series (scripts/upstream_series.sh), made on the 7.3 tree;
+# OUT=DIR writes it there instead, and leaves DIR's other files alone.
+.PHONY: upstream-series
+ifeq ($(SERIES),7.3)
+upstream-series: $(KSRC_DEP)
+	$(if $(OUT),,@rm -rf $(TOP)/build/upstream)
+	@scripts/upstream_series.sh $(KSRC) $(or $(OUT),$(TOP)/build/upstream)
+else
+upstream-series:
+	@$(MAKE) -s SERIES=7.3 upstream-series
+endif
 
 check:
 	tests/run_checks.sh
