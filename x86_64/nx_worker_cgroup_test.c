@@ -72,16 +72,6 @@ static void guest_code(void)
 		GUEST_SYNC(0);
 }
 
-static void pin_self(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set),
-		    "sched_setaffinity(CPU %d): %s", cpu, strerror(errno));
-}
-
 /*
  * The VMM: one VM, split in every region (@split) or just run once.  It
  * ends with _exit(): exit() would run the test's handlers, which restore
@@ -97,7 +87,7 @@ static void __noreturn vmm_main(int go, int ack, int cpu, bool split)
 
 	TEST_ASSERT(read(go, &c, 1) == 1, "VMM: no start byte");
 	if (cpu >= 0)
-		pin_self(cpu);
+		nx_pin_self_to_cpu(cpu);
 	if (split) {
 		nx_vm_create(&v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, NR_REGIONS,
 			     true, false);
