@@ -88,7 +88,7 @@ static uint64_t hva_pfn(int pagemap, const void *hva)
 	off_t off = (uintptr_t)hva / getpagesize() * sizeof(e);
 
 	TEST_ASSERT(pread(pagemap, &e, sizeof(e), off) == sizeof(e),
-		    "pread /proc/self/pagemap: %s", strerror(errno));
+		    "pread /proc/self/pagemap");
 	TEST_ASSERT(e & PAGEMAP_PRESENT, "region memory at %p not present", hva);
 	return e & PAGEMAP_PFN_MASK;
 }
@@ -98,7 +98,7 @@ static void read_placement(const struct nx_vm *v, struct placement *p)
 	int pagemap = open("/proc/self/pagemap", O_RDONLY), i, r;
 	void *pages[NR_REGIONS];
 
-	TEST_ASSERT(pagemap >= 0, "open /proc/self/pagemap: %s", strerror(errno));
+	TEST_ASSERT(pagemap >= 0, "open /proc/self/pagemap");
 	for (i = 0; i < NR_REGIONS; i++) {
 		pages[i] = nx_region_hva(&v->r, i);
 		p->pfn[i] = hva_pfn(pagemap, pages[i]);
@@ -106,7 +106,7 @@ static void read_placement(const struct nx_vm *v, struct placement *p)
 	close(pagemap);
 	/* No target nodes: move_pages() only reports where each page is. */
 	r = numa_move_pages(0, NR_REGIONS, pages, NULL, p->node, 0);
-	TEST_ASSERT(!r, "move_pages (query): %s", strerror(errno));
+	TEST_ASSERT(!r, "move_pages (query)");
 }
 
 static void expect_placement(const struct nx_vm *v, const struct placement *want,
@@ -187,8 +187,7 @@ static void bind_memory(int node)
 
 static void run_on_node(int node)
 {
-	TEST_ASSERT(!numa_run_on_node(node), "run on node %d: %s", node,
-		    strerror(errno));
+	TEST_ASSERT(!numa_run_on_node(node), "run on node %d", node);
 }
 
 static double ms_since(uint64_t t0)
