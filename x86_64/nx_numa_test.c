@@ -226,12 +226,8 @@ static void split_and_recover_on(int mem_node, int cpu_node)
 	expect_placement(&v, &before, mem_node, "after the NX splits");
 	expect_pools(pools, "after the NX splits");
 
-	nx_set_recovery(1, NX_PERIOD_MS);
 	snprintf(metric, sizeof(metric), "node%d_recovery_ms", mem_node);
-	nx_wait_all_recovered(v.vm, NX_RECOVERY_DEADLINE_MS, "recovery", metric);
-	nx_set_recovery(0, NX_PERIOD_MS);
-	nx_vm_recovered(&v, v.want.nx_lpage_splits);
-	nx_vm_expect_eventually(&v, "recovery");
+	nx_vm_recover_all(&v, NX_PERIOD_MS, "recovery", metric);
 	nx_vm_read_all(&v);
 	expect_placement(&v, &before, mem_node, "after recovery");
 	expect_pools(pools, "after recovery");

@@ -63,16 +63,6 @@ static void run_needs_cap_sys_boot(const struct nx_case *c)
 	kvm_vm_free(vm);
 }
 
-/* Recover @v completely; the caller checks that @other did not change. */
-static void recover(struct nx_vm *v)
-{
-	nx_set_recovery(1, NX_PERIOD_MS);
-	nx_wait_all_recovered(v->vm, NX_RECOVERY_DEADLINE_MS, "recovery",
-			      "recovery_ms");
-	nx_vm_recovered(v, v->want.nx_lpage_splits);
-	nx_vm_expect_eventually(v, "recovery");
-}
-
 /*
  * @other_disabled: the second VM opted out and executes in its regions too;
  * otherwise it only reads them.  Either way recovery of the first VM must
@@ -93,7 +83,7 @@ static void run_two_vms(const struct nx_case *c)
 		nx_vm_exec_all(&other);
 	nx_vm_read_all(&split);
 	nx_vm_exec_all(&split);
-	recover(&split);
+	nx_vm_recover_all(&split, NX_PERIOD_MS, "recovery", "recovery_ms");
 	nx_vm_expect(&other, "recovery of the other VM");
 	nx_vm_read_all(&split);
 	nx_vm_expect(&other, "the other VM mapping huge again");

@@ -199,12 +199,8 @@ static void run_params_before_first_run(const struct nx_case *c)
 		     false);
 	nx_vm_read_all(&v);
 	nx_vm_exec_all(&v);
-	nx_set_recovery(1, NX_PERIOD_MS);
-	nx_wait_all_recovered(v.vm, NX_RECOVERY_DEADLINE_MS,
-			      "recovery after the parameter writes",
-			      "recovery_ms");
-	nx_vm_recovered(&v, v.want.nx_lpage_splits);
-	nx_vm_expect_eventually(&v, "recovery");
+	nx_vm_recover_all(&v, NX_PERIOD_MS,
+			  "recovery after the parameter writes", "recovery_ms");
 	nx_vm_free(&v);
 }
 
@@ -431,11 +427,8 @@ static void run_kill_while_waking(const struct nx_case *c)
 	nx_kmsg_expect_clean(kmsg, "killing VMMs while waking their workers");
 	/* No pass was due: the VM beside them kept its splits. */
 	nx_vm_expect(&v, "the VM beside the killed VMMs");
-	nx_set_recovery(1, NX_PERIOD_MS);
-	nx_wait_all_recovered(v.vm, NX_RECOVERY_DEADLINE_MS,
-			      "recovery after the kills", "recovery_ms");
-	nx_vm_recovered(&v, v.want.nx_lpage_splits);
-	nx_vm_expect_eventually(&v, "recovery");
+	nx_vm_recover_all(&v, NX_PERIOD_MS, "recovery after the kills",
+			  "recovery_ms");
 	nx_vm_free(&v);
 }
 
