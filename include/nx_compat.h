@@ -16,6 +16,12 @@
  *                          the VM.
  *   NX_FW_SVM_OWN_STACK    vcpu_alloc_svm() allocates L2's stack and
  *                          generic_svm_setup() takes none (mainline).
+ *   NX_FW_PIN_SELF_TO_CPU  pin_self_to_cpu() pins the calling thread
+ *                          (mainline, Debian 7.3).
+ *   NX_FW_PIN_THIS_TASK    kvm_pin_this_task_to_pcpu() does (6.12).
+ *   NX_FW_KVM_PARAM_BOOL   get_kvm_param_bool() reads a bool parameter of
+ *                          kvm.ko (6.12, mainline; 6.1 has only the
+ *                          kvm_intel and kvm_amd ones).
  * and -D_GNU_SOURCE where the framework's CFLAGS lack it (6.1).
  * Guest asserts are told apart here by GUEST_FAIL, a macro of 6.6+.
  */
@@ -23,12 +29,15 @@
 #define NX_COMPAT_H
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
 #include "ucall_common.h"
+
+#include "nx_params.h"
 
 #ifdef NX_FW_BARE_STAT_NAMES
 #define nx_vm_stat(vm, name)	vm_get_stat(vm, name)
@@ -83,6 +92,43 @@ static inline uint32_t nx_atoi_positive(const char *name, const char *num_str)
 }
 #else
 #define nx_atoi_positive(name, num_str)	atoi_positive(name, num_str)
+#endif
+
+/* Pin the calling thread to @cpu, or fail the test. */
+#if defined(NX_FW_PIN_SELF_TO_CPU)
+#define nx_pin_self_to_cpu(cpu)	pin_self_to_cpu(cpu)
+#elif defined(NX_FW_PIN_THIS_TASK)
+#define nx_pin_self_to_cpu(cpu)	kvm_pin_this_task_to_pcpu(cpu)
+#else
+static inline void nx_pin_self_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set),
+		    "sched_setaffinity(CPU %d)", cpu);
+}
+#endif
+
+/*
+ * A bool parameter of kvm.ko; as with the framework's reader, the test ends
+ * (a skip) where it is absent and fails where it is no bool.
+ */
+#ifdef NX_FW_KVM_PARAM_BOOL
+#define nx_kvm_param_bool(param)	get_kvm_param_bool(param)
+#else
+static inline bool nx_kvm_param_bool(const char *param)
+{
+	char buf[16];
+	bool val;
+
+	__TEST_REQUIRE(!nx_kvm_param_read(param, buf, sizeof(buf)),
+		       "kvm.%s not available", param);
+	TEST_ASSERT(nx_parse_bool(buf, &val),
+		    "kvm.%s: expected Y or N, reads '%s'", param, buf);
+	return val;
+}
 #endif
 
 #endif /* NX_COMPAT_H */

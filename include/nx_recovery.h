@@ -73,6 +73,25 @@ int nx_watch_passes_to(struct kvm_vm *vm, struct nx_pass *passes, int max,
 void nx_wait_all_recovered(struct kvm_vm *vm, uint64_t timeout_ms,
 			   const char *what, const char *metric);
 
+struct nx_vm;
+
+/*
+ * nx_wait_all_recovered() for @v, then its model accounts for every split
+ * recovered (nx_vm_recovered()) and the counters must reach it (@what names
+ * the step).  For a caller whose parameter change is what must wake the
+ * worker.
+ */
+void nx_vm_wait_recovered(struct nx_vm *v, uint64_t timeout_ms,
+			  const char *what, const char *metric);
+
+/*
+ * Recover every split page of @v: recovery on with ratio 1 and @period_ms,
+ * nx_vm_wait_recovered() within NX_RECOVERY_DEADLINE_MS and ten periods,
+ * and recovery off again, so that the next step splits undisturbed.
+ */
+void nx_vm_recover_all(struct nx_vm *v, unsigned int period_ms,
+		       const char *what, const char *metric);
+
 /* Split pages one pass zaps: ceil(@splits / @ratio), none for ratio 0. */
 int64_t nx_pass_zaps(int64_t splits, unsigned int ratio);
 

@@ -45,6 +45,6 @@ const char *nx_kernel_release(void)
 	static struct utsname u;
 
 	if (!u.release[0])
-		TEST_ASSERT(!uname(&u), "uname: %s", strerror(errno));
+		TEST_ASSERT(!uname(&u), "uname");
 	return u.release;
 }

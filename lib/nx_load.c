@@ -119,12 +119,15 @@ static bool warmed_up(void *arg)
  */
 void nx_load_start(struct nx_load *l)
 {
+	int r = 0;
+
 	l->stop = false;
 	l->nr_steps = 0;
-	TEST_ASSERT((l->no_busy ||
-		     !pthread_create(&l->busy, NULL, busy_fn, l)) &&
-		    !pthread_create(&l->faulter, NULL, faulter_fn, l),
-		    "pthread_create failed");
+	if (!l->no_busy)
+		r = pthread_create(&l->busy, NULL, busy_fn, l);
+	TEST_ASSERT(!r, "pthread_create (busy thread): %s", strerror(r));
+	r = pthread_create(&l->faulter, NULL, faulter_fn, l);
+	TEST_ASSERT(!r, "pthread_create (faulting vCPU): %s", strerror(r));
 	if (l->no_busy)
 		nx_poll_until(warmed_up, l, NX_PASS_DEADLINE_MS, 1000, NULL);
 }

@@ -4,6 +4,7 @@
 #include "nx_poll.h"
 #include "nx_recovery.h"
 #include "nx_results.h"
+#include "nx_vm.h"
 
 #define NX_WATCH_INTERVAL_US	500
 
@@ -59,6 +60,29 @@ void nx_wait_all_recovered(struct kvm_vm *vm, uint64_t timeout_ms,
 		    "%s: expected nx_lpage_splits=0 within %lu ms, still %ld after %lu ms",
 		    what, timeout_ms, nx_splits(vm), res.elapsed_us / 1000);
 	nx_metric(metric, res.elapsed_us / 1000.0, "ms");
+}
+
+void nx_vm_wait_recovered(struct nx_vm *v, uint64_t timeout_ms,
+			  const char *what, const char *metric)
+{
+	nx_wait_all_recovered(v->vm, timeout_ms, what, metric);
+	/* The zapped split tables took their 4K mappings with them. */
+	nx_vm_recovered(v, v->want.nx_lpage_splits);
+	nx_vm_expect_eventually(v, what);
+}
+
+void nx_vm_recover_all(struct nx_vm *v, unsigned int period_ms,
+		       const char *what, const char *metric)
+{
+	char step[128];
+
+	/* Ratio 1 zaps every split page per pass; enabling wakes the worker. */
+	nx_set_recovery(1, period_ms);
+	snprintf(step, sizeof(step), "%s (ratio 1, period %u ms)", what,
+		 period_ms);
+	nx_vm_wait_recovered(v, NX_RECOVERY_DEADLINE_MS + 10ULL * period_ms,
+			     step, metric);
+	nx_set_recovery(0, period_ms);
 }
 
 static void nx_sleep_interval(void)

@@ -89,7 +89,6 @@ void nx_vcpu_run(struct kvm_vcpu *vcpu, const char *what)
 		}
 	}
 	timer_delete(timer);
-	TEST_ASSERT(!rc, "KVM_RUN (%s): expected 0, got %d (errno %d, %s)",
-		    what, rc, errno, strerror(errno));
+	TEST_ASSERT(!rc, "KVM_RUN (%s): expected 0, got %d", what, rc);
 	assert_on_unhandled_exception(vcpu);
 }

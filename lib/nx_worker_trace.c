@@ -87,13 +87,16 @@ void nx_pin_task(pid_t pid, int cpu, int ncpus)
 		if (cpu < 0 || i == cpu)
 			CPU_SET(i, &set);
 	TEST_ASSERT(!sched_setaffinity(pid, sizeof(set), &set),
-		    "sched_setaffinity(%d, CPU %d): %s", pid, cpu,
-		    strerror(errno));
+		    "sched_setaffinity(%d, CPU %d)", pid, cpu);
 }
 
 void nx_pin_self(int cpu, int ncpus)
 {
-	nx_pin_task(0, cpu, ncpus);
+	/* The framework pins to one CPU; unpinning and kthreads are ours. */
+	if (cpu >= 0)
+		nx_pin_self_to_cpu(cpu);
+	else
+		nx_pin_task(0, cpu, ncpus);
 }
 
 /* The symbol a probe of the table is on, or "-" where it found none. */

@@ -42,7 +42,15 @@ NX_FW_FLAGS := $(if $(shell grep -s 'define vm_get_stat' include/kvm_util.h), \
 		  -DNX_FW_VM_MMU) \
 	       $(if $(shell grep -sE 'generic_svm_setup\(struct svm_test_data \*svm, void \*guest_rip\);' \
 			   include/x86/svm_util.h include/x86_64/svm_util.h), \
-		  -DNX_FW_SVM_OWN_STACK)
+		  -DNX_FW_SVM_OWN_STACK) \
+	       $(if $(shell grep -sw 'pin_self_to_cpu' include/kvm_util.h), \
+		  -DNX_FW_PIN_SELF_TO_CPU) \
+	       $(if $(shell grep -sw 'kvm_pin_this_task_to_pcpu' \
+			   include/kvm_util.h include/kvm_util_base.h), \
+		  -DNX_FW_PIN_THIS_TASK) \
+	       $(if $(shell grep -sw 'get_kvm_param_bool' \
+			   include/kvm_util.h include/kvm_util_base.h), \
+		  -DNX_FW_KVM_PARAM_BOOL)
 # 6.12's lib.mk builds everything with _GNU_SOURCE (CPU_SET, ...); 6.1's
 # only where a framework file asks for it.
 NX_FW_FLAGS += $(if $(filter -D_GNU_SOURCE%,$(CFLAGS)),,-D_GNU_SOURCE)

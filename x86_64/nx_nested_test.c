@@ -27,17 +27,6 @@
 
 static int nr_regions = DEFAULT_REGIONS;
 
-/* Ratio 1 recovers every split page of every list in one pass. */
-static void recover_all(struct nx_vm *v)
-{
-	nx_set_recovery(1, PERIOD_MS);
-	nx_wait_all_recovered(v->vm, RECOVERY_SLACK_MS + 10ULL * PERIOD_MS,
-			      "recovery (ratio 1)", "recovery_ms");
-	nx_vm_recovered(v, v->want.nx_lpage_splits);
-	nx_vm_expect_eventually(v, "recovery of every split page");
-	nx_set_recovery(0, PERIOD_MS);
-}
-
 /*
  * L2 reads each region (a 2M mapping each), then executes in each (an NX
  * split each, on the shadow MMU's list); recovery zaps them, and L2's next
@@ -55,7 +44,9 @@ static void run_l2_split_and_resplit(const struct nx_case *c)
 		nx_vm_read_at(&v, NX_L2, i);
 	for (i = 0; i < nr_regions; i++)
 		nx_vm_exec_at(&v, NX_L2, i);
-	recover_all(&v);
+	/* Ratio 1 recovers every split page of every list in one pass. */
+	nx_vm_recover_all(&v, PERIOD_MS, "recovery of every split page",
+			  "recovery_ms");
 	for (i = 0; i < nr_regions; i++)
 		nx_vm_read_at(&v, NX_L2, i);
 	for (i = 0; i < nr_regions; i++)
@@ -305,7 +296,8 @@ static void run_l2_split_1g(const struct nx_case *c)
 		TEST_ASSERT(v.want.pages_1g == 1, "model: expected one 1G mapping");
 		nx_vm_exec_at(&v, NX_L2, 0);
 		if (!i)
-			recover_all(&v);
+			nx_vm_recover_all(&v, PERIOD_MS, "recovery of the 1G page",
+					  "recovery_ms");
 	}
 	nx_vm_free(&v);
 }

@@ -88,7 +88,7 @@ static uint64_t hva_pfn(int pagemap, const void *hva)
 	off_t off = (uintptr_t)hva / getpagesize() * sizeof(e);
 
 	TEST_ASSERT(pread(pagemap, &e, sizeof(e), off) == sizeof(e),
-		    "pread /proc/self/pagemap: %s", strerror(errno));
+		    "pread /proc/self/pagemap");
 	TEST_ASSERT(e & PAGEMAP_PRESENT, "region memory at %p not present", hva);
 	return e & PAGEMAP_PFN_MASK;
 }
@@ -98,7 +98,7 @@ static void read_placement(const struct nx_vm *v, struct placement *p)
 	int pagemap = open("/proc/self/pagemap", O_RDONLY), i, r;
 	void *pages[NR_REGIONS];
 
-	TEST_ASSERT(pagemap >= 0, "open /proc/self/pagemap: %s", strerror(errno));
+	TEST_ASSERT(pagemap >= 0, "open /proc/self/pagemap");
 	for (i = 0; i < NR_REGIONS; i++) {
 		pages[i] = nx_region_hva(&v->r, i);
 		p->pfn[i] = hva_pfn(pagemap, pages[i]);
@@ -106,7 +106,7 @@ static void read_placement(const struct nx_vm *v, struct placement *p)
 	close(pagemap);
 	/* No target nodes: move_pages() only reports where each page is. */
 	r = numa_move_pages(0, NR_REGIONS, pages, NULL, p->node, 0);
-	TEST_ASSERT(!r, "move_pages (query): %s", strerror(errno));
+	TEST_ASSERT(!r, "move_pages (query)");
 }
 
 static void expect_placement(const struct nx_vm *v, const struct placement *want,
@@ -187,8 +187,7 @@ static void bind_memory(int node)
 
 static void run_on_node(int node)
 {
-	TEST_ASSERT(!numa_run_on_node(node), "run on node %d: %s", node,
-		    strerror(errno));
+	TEST_ASSERT(!numa_run_on_node(node), "run on node %d", node);
 }
 
 static double ms_since(uint64_t t0)
@@ -227,12 +226,8 @@ static void split_and_recover_on(int mem_node, int cpu_node)
 	expect_placement(&v, &before, mem_node, "after the NX splits");
 	expect_pools(pools, "after the NX splits");
 
-	nx_set_recovery(1, NX_PERIOD_MS);
 	snprintf(metric, sizeof(metric), "node%d_recovery_ms", mem_node);
-	nx_wait_all_recovered(v.vm, NX_RECOVERY_DEADLINE_MS, "recovery", metric);
-	nx_set_recovery(0, NX_PERIOD_MS);
-	nx_vm_recovered(&v, v.want.nx_lpage_splits);
-	nx_vm_expect_eventually(&v, "recovery");
+	nx_vm_recover_all(&v, NX_PERIOD_MS, "recovery", metric);
 	nx_vm_read_all(&v);
 	expect_placement(&v, &before, mem_node, "after recovery");
 	expect_pools(pools, "after recovery");

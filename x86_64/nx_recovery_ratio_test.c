@@ -358,9 +358,7 @@ static void run_period_0(const struct nx_case *c)
 static void expect_prompt_pass(struct nx_vm *v, const char *what,
 			       const char *metric)
 {
-	nx_wait_all_recovered(v->vm, PERIOD_SLACK_MS, what, metric);
-	account_zaps(v, 0);
-	nx_vm_expect_eventually(v, what);
+	nx_vm_wait_recovered(v, PERIOD_SLACK_MS, what, metric);
 }
 
 static void run_lower_period_wakes(const struct nx_case *c)

@@ -32,13 +32,13 @@ static void set_cap_sys_boot(bool on)
 	int r;
 
 	r = syscall(SYS_capget, &hdr, data);
-	TEST_ASSERT(!r, "capget: %s", strerror(errno));
+	TEST_ASSERT(!r, "capget");
 	if (on)
 		data[0].effective |= 1U << CAP_SYS_BOOT;
 	else
 		data[0].effective &= ~(1U << CAP_SYS_BOOT);
 	r = syscall(SYS_capset, &hdr, data);
-	TEST_ASSERT(!r, "capset: %s", strerror(errno));
+	TEST_ASSERT(!r, "capset");
 }
 
 static void run_needs_cap_sys_boot(const struct nx_case *c)
@@ -53,24 +53,14 @@ static void run_needs_cap_sys_boot(const struct nx_case *c)
 	set_cap_sys_boot(false);
 	r = __vm_disable_nx_huge_pages(vm);
 	TEST_ASSERT(r == -1 && errno == EPERM,
-		    "KVM_CAP_VM_DISABLE_NX_HUGE_PAGES without CAP_SYS_BOOT: expected -1/EPERM, got %d/%s",
-		    r, r ? strerror(errno) : "none");
+		    "KVM_CAP_VM_DISABLE_NX_HUGE_PAGES without CAP_SYS_BOOT: expected -1 and errno EPERM, got %d",
+		    r);
 	set_cap_sys_boot(true);
 	r = __vm_disable_nx_huge_pages(vm);
 	TEST_ASSERT(!r,
-		    "KVM_CAP_VM_DISABLE_NX_HUGE_PAGES with CAP_SYS_BOOT: expected 0, got %d/%s",
-		    r, strerror(errno));
+		    "KVM_CAP_VM_DISABLE_NX_HUGE_PAGES with CAP_SYS_BOOT: expected 0, got %d",
+		    r);
 	kvm_vm_free(vm);
-}
-
-/* Recover @v completely; the caller checks that @other did not change. */
-static void recover(struct nx_vm *v)
-{
-	nx_set_recovery(1, NX_PERIOD_MS);
-	nx_wait_all_recovered(v->vm, NX_RECOVERY_DEADLINE_MS, "recovery",
-			      "recovery_ms");
-	nx_vm_recovered(v, v->want.nx_lpage_splits);
-	nx_vm_expect_eventually(v, "recovery");
 }
 
 /*
@@ -93,7 +83,7 @@ static void run_two_vms(const struct nx_case *c)
 		nx_vm_exec_all(&other);
 	nx_vm_read_all(&split);
 	nx_vm_exec_all(&split);
-	recover(&split);
+	nx_vm_recover_all(&split, NX_PERIOD_MS, "recovery", "recovery_ms");
 	nx_vm_expect(&other, "recovery of the other VM");
 	nx_vm_read_all(&split);
 	nx_vm_expect(&other, "the other VM mapping huge again");

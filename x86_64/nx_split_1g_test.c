@@ -57,12 +57,8 @@ static void run_split_and_recover(const struct nx_case *c)
 	struct nx_vm v;
 
 	split_1g(&v);
-	nx_set_recovery(1, NX_PERIOD_MS);
-	nx_wait_all_recovered(v.vm, NX_RECOVERY_DEADLINE_MS,
-			      "recovery of a split 1G page (ratio 1)",
-			      "recovery_ms");
-	nx_vm_recovered(&v, v.want.nx_lpage_splits);
-	nx_vm_expect_eventually(&v, "recovery of a split 1G page");
+	nx_vm_recover_all(&v, NX_PERIOD_MS, "recovery of a split 1G page",
+			  "recovery_ms");
 	TEST_ASSERT(!v.want.pages_1g && !v.want.pages_2m,
 		    "model: expected the whole 1G page unmapped by recovery");
 	nx_vm_read(&v, NX_REGIONS_PER_1G - 1);

@@ -21,8 +21,6 @@
 
 #define DEFAULT_REGIONS		8
 #define DEFAULT_PERIOD_MS	100
-/* Recovery must come within a few periods; the slack covers a slow TCG host. */
-#define RECOVERY_SLACK_MS	10000
 
 enum nx_mode {
 	MODE_SPLIT,		/* mitigation on: exec splits, recovery restores */
@@ -38,21 +36,6 @@ struct nx_scenario {
 static int nr_regions = DEFAULT_REGIONS;
 static int period_ms = DEFAULT_PERIOD_MS;
 
-static void recover_all(struct nx_vm *v)
-{
-	char what[64];
-
-	/* Ratio 1 zaps every split page per pass; enabling wakes the worker. */
-	nx_set_recovery(1, period_ms);
-	snprintf(what, sizeof(what), "recovery (ratio 1, period %d ms)",
-		 period_ms);
-	nx_wait_all_recovered(v->vm, RECOVERY_SLACK_MS + 10ULL * period_ms,
-			      what, "recovery_ms");
-	/* The zapped split tables took their 4K mappings with them. */
-	nx_vm_recovered(v, v->want.nx_lpage_splits);
-	nx_vm_expect_eventually(v, "recovery");
-}
-
 static void run_scenario(const struct nx_case *c)
 {
 	const struct nx_scenario *s = c->arg;
@@ -67,7 +50,7 @@ static void run_scenario(const struct nx_case *c)
 	nx_vm_exec_all(&v);
 	nx_vm_exec_all(&v);
 	if (s->mode == MODE_SPLIT) {
-		recover_all(&v);
+		nx_vm_recover_all(&v, period_ms, "recovery", "recovery_ms");
 		nx_vm_read_all(&v);
 	}
 	nx_vm_free(&v);

@@ -181,13 +181,14 @@ static void stress_vcpus_add(struct nx_vm *v)
 
 static void stress_run(struct nx_vm *v, struct sampling *smp)
 {
-	int i;
+	int i, r;
 
 	WRITE_ONCE(stop, false);
-	for (i = 0; i < nr_vcpus; i++)
-		TEST_ASSERT(!pthread_create(&vcpus[i].thread, NULL,
-					    stress_thread, &vcpus[i]),
-			    "pthread_create failed");
+	for (i = 0; i < nr_vcpus; i++) {
+		r = pthread_create(&vcpus[i].thread, NULL, stress_thread,
+				   &vcpus[i]);
+		TEST_ASSERT(!r, "pthread_create (vCPU %d): %s", i, strerror(r));
+	}
 	sample_splits(v, smp);
 	WRITE_ONCE(stop, true);
 	for (i = 0; i < nr_vcpus; i++)

@@ -72,16 +72,6 @@ static void guest_code(void)
 		GUEST_SYNC(0);
 }
 
-static void pin_self(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set),
-		    "sched_setaffinity(CPU %d): %s", cpu, strerror(errno));
-}
-
 /*
  * The VMM: one VM, split in every region (@split) or just run once.  It
  * ends with _exit(): exit() would run the test's handlers, which restore
@@ -97,7 +87,7 @@ static void __noreturn vmm_main(int go, int ack, int cpu, bool split)
 
 	TEST_ASSERT(read(go, &c, 1) == 1, "VMM: no start byte");
 	if (cpu >= 0)
-		pin_self(cpu);
+		nx_pin_self_to_cpu(cpu);
 	if (split) {
 		nx_vm_create(&v, VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, NR_REGIONS,
 			     true, false);
@@ -125,10 +115,10 @@ static void vmm_start(struct vmm *m, const struct nx_cgroup *cg, bool split)
 {
 	int go[2], ack[2];
 
-	TEST_ASSERT(!pipe(go) && !pipe(ack), "pipe: %s", strerror(errno));
+	TEST_ASSERT(!pipe(go) && !pipe(ack), "pipe");
 	fflush(stdout);
 	m->pid = fork();
-	TEST_ASSERT(m->pid >= 0, "fork: %s", strerror(errno));
+	TEST_ASSERT(m->pid >= 0, "fork");
 	if (!m->pid) {
 		close(go[1]);
 		close(ack[0]);
@@ -155,7 +145,7 @@ static void vmm_stop(struct vmm *m)
 
 	close(m->go);
 	TEST_ASSERT(waitpid(m->pid, &status, 0) == m->pid,
-		    "waitpid(%d): %s", m->pid, strerror(errno));
+		    "waitpid(%d)", m->pid);
 	vmm_pid = 0;
 	TEST_ASSERT(WIFEXITED(status) && !WEXITSTATUS(status),
 		    "the VMM: expected exit status 0, got 0x%x", status);
@@ -283,7 +273,7 @@ static bool same_cpus(pid_t tid, int cpu, char *desc, size_t len)
 	int i, n = 0;
 
 	TEST_ASSERT(!sched_getaffinity(tid, sizeof(set), &set),
-		    "sched_getaffinity(%d): %s", tid, strerror(errno));
+		    "sched_getaffinity(%d)", tid);
 	desc[0] = '\0';
 	for (i = 0; i < CPU_SETSIZE; i++)
 		if (CPU_ISSET(i, &set))
@@ -409,7 +399,7 @@ static void run_sigstop(const struct nx_case *c)
 	q = (struct stop_query){ m.pid, vmm_worker(&m), vhost };
 	expect_splits(&m, NR_REGIONS, 0, "after the VMM split its regions");
 	recovery_on_long(q.worker, vhost);
-	TEST_ASSERT(!kill(m.pid, SIGSTOP), "SIGSTOP: %s", strerror(errno));
+	TEST_ASSERT(!kill(m.pid, SIGSTOP), "SIGSTOP");
 	nx_poll_until(vmm_stopped, &q, STOP_DEADLINE_MS, 5000, &res);
 	TEST_ASSERT(res.met,
 		    "after SIGSTOP: expected the VMM %d%s in state T within %d ms, got '%c' (worker %d '%c')",
@@ -423,7 +413,7 @@ static void run_sigstop(const struct nx_case *c)
 	} else {
 		expect_no_pass(&m, NR_REGIONS, "recovery on, VMM stopped");
 	}
-	TEST_ASSERT(!kill(m.pid, SIGCONT), "SIGCONT: %s", strerror(errno));
+	TEST_ASSERT(!kill(m.pid, SIGCONT), "SIGCONT");
 	nx_metric("cont_recovery_ms",
 		  expect_splits(&m, 0, NX_RECOVERY_DEADLINE_MS, "after SIGCONT"),
 		  "ms");

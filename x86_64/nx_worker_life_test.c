@@ -169,7 +169,7 @@ static void run_params_before_first_run(const struct nx_case *c)
 	struct writer w;
 	struct kvm_vm *vm;
 	struct nx_vm v;
-	int i, kmsg;
+	int i, kmsg, r;
 
 	nx_prepare_split_host(NR_REGIONS, NX_PERIOD_MS);
 	/* Saved once here; the writer thread writes without saving. */
@@ -180,8 +180,8 @@ static void run_params_before_first_run(const struct nx_case *c)
 		vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 		wake_all();
 		memset(&w, 0, sizeof(w));
-		TEST_ASSERT(!pthread_create(&w.thread, NULL, writer_fn, &w),
-			    "pthread_create: %s", strerror(errno));
+		r = pthread_create(&w.thread, NULL, writer_fn, &w);
+		TEST_ASSERT(!r, "pthread_create: %s", strerror(r));
 		run_once(vcpu, "first KVM_RUN beside parameter writes");
 		WRITE_ONCE(w.stop, true);
 		pthread_join(w.thread, NULL);
@@ -199,12 +199,8 @@ static void run_params_before_first_run(const struct nx_case *c)
 		     false);
 	nx_vm_read_all(&v);
 	nx_vm_exec_all(&v);
-	nx_set_recovery(1, NX_PERIOD_MS);
-	nx_wait_all_recovered(v.vm, NX_RECOVERY_DEADLINE_MS,
-			      "recovery after the parameter writes",
-			      "recovery_ms");
-	nx_vm_recovered(&v, v.want.nx_lpage_splits);
-	nx_vm_expect_eventually(&v, "recovery");
+	nx_vm_recover_all(&v, NX_PERIOD_MS,
+			  "recovery after the parameter writes", "recovery_ms");
 	nx_vm_free(&v);
 }
 
@@ -247,11 +243,10 @@ static void storm_create(void)
 
 	/* No SA_RESTART: KVM_RUN returns EINTR once the guest was entered. */
 	sigemptyset(&sa.sa_mask);
-	TEST_ASSERT(!sigaction(SIGUSR1, &sa, NULL), "sigaction: %s",
-		    strerror(errno));
+	TEST_ASSERT(!sigaction(SIGUSR1, &sa, NULL), "sigaction");
 	sev._sigev_un._tid = syscall(SYS_gettid);
 	TEST_ASSERT(!timer_create(CLOCK_MONOTONIC, &sev, &storm_timer),
-		    "timer_create: %s", strerror(errno));
+		    "timer_create");
 }
 
 /*
@@ -273,8 +268,8 @@ static unsigned long first_run_in_storm(struct kvm_vcpu *vcpu, int round)
 			continue;
 		}
 		TEST_ASSERT(!r,
-			    "round %d: first KVM_RUN under a signal storm: expected success or EINTR, got %s (%lu signals handled)",
-			    round, strerror(errno), storm_handled);
+			    "round %d: first KVM_RUN under a signal storm: expected success or EINTR, got %d (%lu signals handled)",
+			    round, r, storm_handled);
 		if (get_ucall(vcpu, &uc) == UCALL_SYNC)
 			break;
 	}
@@ -320,10 +315,10 @@ static pid_t fork_vmm(void)
 	pid_t pid;
 	char c;
 
-	TEST_ASSERT(!pipe(ack), "pipe: %s", strerror(errno));
+	TEST_ASSERT(!pipe(ack), "pipe");
 	fflush(stdout);
 	pid = fork();
-	TEST_ASSERT(pid >= 0, "fork: %s", strerror(errno));
+	TEST_ASSERT(pid >= 0, "fork");
 	if (!pid) {
 		close(ack[0]);
 		vm_create_with_one_vcpu(&vcpu, guest_code);
@@ -367,8 +362,7 @@ static void __noreturn kill_launcher(int cmd, int res)
 
 	while (read(cmd, &c, 1) == 1) {
 		pid = fork_vmm();
-		TEST_ASSERT(!kill(pid, SIGKILL), "SIGKILL: %s",
-			    strerror(errno));
+		TEST_ASSERT(!kill(pid, SIGKILL), "SIGKILL");
 		TEST_ASSERT(waitpid(pid, &status, 0) == pid &&
 			    WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 			    "VMM %d: expected death by SIGKILL, got status 0x%x",
@@ -383,10 +377,10 @@ static pid_t start_launcher(int *cmd, int *res)
 	int c[2], r[2];
 	pid_t pid;
 
-	TEST_ASSERT(!pipe(c) && !pipe(r), "pipe: %s", strerror(errno));
+	TEST_ASSERT(!pipe(c) && !pipe(r), "pipe");
 	fflush(stdout);
 	pid = fork();
-	TEST_ASSERT(pid >= 0, "fork: %s", strerror(errno));
+	TEST_ASSERT(pid >= 0, "fork");
 	if (!pid) {
 		close(c[1]);
 		close(r[0]);
@@ -407,7 +401,7 @@ static pid_t start_launcher(int *cmd, int *res)
 static void run_kill_while_waking(const struct nx_case *c)
 {
 	struct writer w = { 0 };
-	int i, kmsg, cmd, res;
+	int i, kmsg, cmd, res, r;
 	struct nx_vm v;
 	pid_t launcher;
 	char a;
@@ -419,8 +413,8 @@ static void run_kill_while_waking(const struct nx_case *c)
 		     false);
 	nx_vm_read_all(&v);
 	nx_vm_exec_all(&v);
-	TEST_ASSERT(!pthread_create(&w.thread, NULL, ratio_writer_fn, &w),
-		    "pthread_create: %s", strerror(errno));
+	r = pthread_create(&w.thread, NULL, ratio_writer_fn, &w);
+	TEST_ASSERT(!r, "pthread_create: %s", strerror(r));
 	for (i = 0; i < KILL_ROUNDS; i++)
 		TEST_ASSERT(write(cmd, "v", 1) == 1 && read(res, &a, 1) == 1,
 			    "round %d: the VMM launcher (pid %d) died (see its output above)",
@@ -433,11 +427,8 @@ static void run_kill_while_waking(const struct nx_case *c)
 	nx_kmsg_expect_clean(kmsg, "killing VMMs while waking their workers");
 	/* No pass was due: the VM beside them kept its splits. */
 	nx_vm_expect(&v, "the VM beside the killed VMMs");
-	nx_set_recovery(1, NX_PERIOD_MS);
-	nx_wait_all_recovered(v.vm, NX_RECOVERY_DEADLINE_MS,
-			      "recovery after the kills", "recovery_ms");
-	nx_vm_recovered(&v, v.want.nx_lpage_splits);
-	nx_vm_expect_eventually(&v, "recovery");
+	nx_vm_recover_all(&v, NX_PERIOD_MS, "recovery after the kills",
+			  "recovery_ms");
 	nx_vm_free(&v);
 }
 
