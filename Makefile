@@ -107,7 +107,8 @@ tests: $(KSRC_DEP)
 # Host-side tools (no KVM, no framework).
 tools: $(BUILD)/nx_summary
 
-NX_SUMMARY_SRCS := tools/nx_summary.c tools/nx_query.c lib/nx_results.c
+NX_SUMMARY_SRCS := tools/nx_summary.c tools/nx_query.c tools/nx_junit.c \
+	lib/nx_results.c
 $(BUILD)/nx_summary: $(NX_SUMMARY_SRCS) tools/nx_query.h include/nx_results.h
 	@mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) -Itools $(NX_SUMMARY_SRCS) -o $@

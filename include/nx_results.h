@@ -29,15 +29,21 @@ struct nx_metric_val {
 	char unit[16];
 };
 
-enum nx_status { NX_PASS, NX_FAIL, NX_SKIP };
+enum nx_status { NX_PASS, NX_FAIL, NX_SKIP, NX_NR_STATUS };
 
 struct nx_test_result {
 	char name[NX_NAME_LEN];
 	enum nx_status status;
-	char reason[768];
+	char reason[4096];	/* as long as a line nx_results_read reads */
 	long duration_ms;	/* -1: not reported */
 	int nr_metrics;
 	struct nx_metric_val metrics[NX_MAX_METRICS];
+	/*
+	 * The "#" lines between the previous top-level result and this one
+	 * (the case's own output, as run_cases.sh nests it), malloc'd and
+	 * owned by the nx_results; NULL if there were none.
+	 */
+	char *output;
 };
 
 /* Parse "nx_metric: name=value unit" anywhere in @line. */
@@ -60,8 +66,8 @@ struct nx_results {
 
 /*
  * Append the results of the KTAP document at @path to @res: each
- * top-level result line with the metrics and duration of the diagnostics
- * before it.  False if the file cannot be read (errno says why).
+ * top-level result line with the metrics, duration and output of the
+ * diagnostics before it.  False if the file cannot be read (errno says why).
  */
 bool nx_results_read(const char *path, struct nx_results *res);
 

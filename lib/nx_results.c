@@ -135,11 +135,27 @@ static void nx_results_diag(const char *line, struct nx_test_result *r)
 		r->metrics[r->nr_metrics++] = m;
 }
 
+/* Append @line to the output of @r; false if out of memory. */
+static bool nx_results_output(struct nx_test_result *r, size_t *len,
+			      const char *line)
+{
+	size_t n = strlen(line);
+	char *grown = realloc(r->output, *len + n + 1);
+
+	if (!grown)
+		return false;
+	memcpy(grown + *len, line, n + 1);
+	r->output = grown;
+	*len += n;
+	return true;
+}
+
 bool nx_results_read(const char *path, struct nx_results *res)
 {
 	static struct nx_test_result pending;
 	FILE *f = fopen(path, "r");
 	char line[4096];
+	size_t out_len = 0;
 	bool ok = true;
 
 	if (!f)
@@ -149,6 +165,7 @@ bool nx_results_read(const char *path, struct nx_results *res)
 	while (ok && fgets(line, sizeof(line), f)) {
 		if (line[0] == '#') {
 			nx_results_diag(line, &pending);
+			ok = nx_results_output(&pending, &out_len, line);
 			continue;
 		}
 		if (!strncmp(line, "1..", 3) && res->planned < 0)
@@ -158,8 +175,10 @@ bool nx_results_read(const char *path, struct nx_results *res)
 		ok = nx_results_add(res, &pending);
 		memset(&pending, 0, sizeof(pending));
 		pending.duration_ms = -1;
+		out_len = 0;
 	}
 	fclose(f);
+	free(pending.output);
 	if (!ok)
 		errno = ENOMEM;
 	return ok;

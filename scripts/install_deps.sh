@@ -46,6 +46,15 @@ fi
 [ -e /usr/lib/x86_64-linux-gnu/libnuma.a ] || missing+=(libnuma-dev)
 # The 7.x framework links libuuid (its cgroup and VFIO helpers).
 [ -e /usr/lib/x86_64-linux-gnu/libuuid.a ] || missing+=(uuid-dev)
+# make check reads junit.xml and summary.json with readers of their own
+# (tests/formats_check.py), not with the suite's writer: Debian's modules,
+# so Debian's python3, whatever else is first in PATH.
+if [ "${1:-suite}" = check ]; then
+	for mod in junitparser:python3-junitparser jsonschema:python3-jsonschema; do
+		/usr/bin/python3 -c "import ${mod%%:*}" 2>/dev/null ||
+			missing+=("${mod#*:}")
+	done
+fi
 # objtool and the kernel's signing tools link against these.
 if [ "${1:-suite}" = bisect ]; then
 	[ -e /usr/include/libelf.h ] || missing+=(libelf-dev)

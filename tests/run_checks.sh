@@ -15,6 +15,9 @@
 #   bats       the runner's argument handling, state save/restore, results
 #   lint       shellcheck and the kernel's checkpatch.pl
 #   suite      ./run_nx_tests.sh in a VM booting the pinned Debian kernel
+#   formats    junit.xml and summary.json of the runs, read with Debian's
+#              python3-junitparser and python3-jsonschema
+#              (docs/summary.schema.json), agree with ktap.log case by case
 #   matrix     a slice of --matrix: the pinned 6.12 kernel under the legacy
 #              TDP MMU and shadow paging (quick tests, with --perf), and
 #              Debian's 6.1 under the TDP MMU once `make SERIES=6.1` builds
@@ -193,6 +196,12 @@ suite() {
 
 suite
 
+# What a lab ingests of the suite's run, read by readers not ours (Debian's
+# python3-junitparser and python3-jsonschema): junit.xml and summary.json
+# (docs/summary.schema.json) agree with ktap.log case by case.
+check "formats: the suite's junit.xml, summary.json and tests/*.log agree with ktap.log" \
+	tests/formats_check.py docs/summary.schema.json "$out/suite"
+
 # The accelerator the suite chose on this machine, and why.  Where there is
 # no /dev/kvm, or the CPU has neither svm nor vmx (a /dev/kvm that cannot
 # nest; our CI machines come either way), it must have fallen back to TCG
@@ -321,5 +330,11 @@ check "7.3: the fixed kvm.ko passes ratio_2/3/4 and the nested per-list passes" 
 sub_suite "host mode (real KVM)" tests/host_mode_check.sh "$out/host-mode"
 
 sub_suite "kvm canaries" tests/run_canaries.sh
+
+# Every summary.json any run above wrote (matrix cells, 6.1, 7.3, lab
+# mode, the infrastructure failure of a forced KVM) validates, with its
+# junit.xml.
+check "formats: every results folder of make check validates and agrees with its ktap.log" \
+	tests/formats_check.py docs/summary.schema.json "$out"
 
 finish

@@ -12,7 +12,7 @@
 #define MAX_KTAPS	1024
 #define MAX_CELLS	64
 
-static char *ktaps[MAX_KTAPS];
+static char **ktaps;
 static int nr_ktaps;
 
 static int collect_ktap(const char *path, const struct stat *st, int type,
@@ -20,8 +20,14 @@ static int collect_ktap(const char *path, const struct stat *st, int type,
 {
 	const char *base = path + ftw->base;
 
-	if (type == FTW_F && !strcmp(base, "ktap.log") && nr_ktaps < MAX_KTAPS)
-		ktaps[nr_ktaps++] = strdup(path);
+	if (type == FTW_F && !strcmp(base, "ktap.log") && nr_ktaps < MAX_KTAPS) {
+		ktaps[nr_ktaps] = strdup(path);
+		if (!ktaps[nr_ktaps]) {
+			perror("nx_summary");
+			exit(2);
+		}
+		nr_ktaps++;
+	}
 	return 0;
 }
 
@@ -30,22 +36,39 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+int nx_ktap_paths(const char *dir, char ***paths)
+{
+	ktaps = calloc(MAX_KTAPS, sizeof(*ktaps));
+	if (!ktaps) {
+		perror("nx_summary");
+		exit(2);
+	}
+	nr_ktaps = 0;
+	if (nftw(dir, collect_ktap, 16, FTW_PHYS)) {
+		free(ktaps);
+		return -1;
+	}
+	qsort(ktaps, nr_ktaps, sizeof(ktaps[0]), cmp_str);
+	*paths = ktaps;
+	return nr_ktaps;
+}
+
 bool nx_read_results_dir(const char *dir, struct nx_results *res)
 {
-	int i;
+	char **paths;
+	int i, n = nx_ktap_paths(dir, &paths);
 
-	nr_ktaps = 0;
-	if (nftw(dir, collect_ktap, 16, FTW_PHYS))
+	if (n < 0)
 		return false;
-	qsort(ktaps, nr_ktaps, sizeof(ktaps[0]), cmp_str);
-	for (i = 0; i < nr_ktaps; i++) {
-		if (!nx_results_read(ktaps[i], res)) {
-			perror(ktaps[i]);
+	for (i = 0; i < n; i++) {
+		if (!nx_results_read(paths[i], res)) {
+			perror(paths[i]);
 			exit(2);
 		}
-		free(ktaps[i]);
+		free(paths[i]);
 	}
-	return nr_ktaps > 0;
+	free(paths);
+	return n > 0;
 }
 
 static const struct nx_test_result *last_of(const struct nx_results *res,

@@ -7,10 +7,16 @@
  *
  * usage: nx_summary --ktap FILE --out FILE [--params FILE]
  *                   [--meta KEY=VALUE]... [--run-metric KEY=VALUE]...
+ *                   [--junit FILE] [--case-logs DIR]
  *        nx_summary --infrastructure REASON --out FILE [--meta ...]...
+ *                   [--junit FILE]
  *        nx_summary (--results DIR | --ktap FILE) QUERY
  *        nx_summary --table LABEL=CELL_DIR...
  *
+ * summary.json follows docs/summary.schema.json; its "version" says which
+ * (NX_SUMMARY_VERSION; docs/runner.md says when it changes).  --junit
+ * writes the same results as JUnit XML (tools/nx_junit.c), --case-logs a
+ * log per case, DIR/<name>.log.
  * --params names a file of "name=value" lines (the KVM module parameters in
  * force).  The run's "status" (passed, failed, skipped) goes into the "run"
  * object; --infrastructure writes the summary of a run that failed before
@@ -42,21 +48,18 @@
 #include "nx_query.h"
 
 #define MAX_KV		32
-
-struct kv {
-	char key[64];
-	char val[512];
-};
+/* summary.json's "version": bumped when a reader would misread a summary. */
+#define NX_SUMMARY_VERSION	1
 
 struct run {
 	struct nx_results r;
-	struct kv meta[MAX_KV], params[MAX_KV], run_metrics[MAX_KV];
+	struct nx_kv meta[MAX_KV], params[MAX_KV], run_metrics[MAX_KV];
 	int nr_meta, nr_params, nr_run_metrics;
 };
 
 static struct run run = { .r = NX_RESULTS_INIT };
 
-static bool parse_kv(const char *s, struct kv *kv)
+static bool parse_kv(const char *s, struct nx_kv *kv)
 {
 	const char *eq = strchr(s, '=');
 	size_t n = eq ? (size_t)(eq - s) : 0;
@@ -70,7 +73,7 @@ static bool parse_kv(const char *s, struct kv *kv)
 	return true;
 }
 
-static void add_kv(struct kv *arr, int *nr, const char *s, const char *what)
+static void add_kv(struct nx_kv *arr, int *nr, const char *s, const char *what)
 {
 	if (*nr == MAX_KV || !parse_kv(s, &arr[*nr])) {
 		fprintf(stderr, "nx_summary: bad %s '%s'\n", what, s);
@@ -108,7 +111,7 @@ static void write_number(FILE *f, double v, const char *fmt)
 		fputs("null", f);
 }
 
-static void write_kv_object(FILE *f, const struct kv *arr, int nr, bool num)
+static void write_kv_object(FILE *f, const struct nx_kv *arr, int nr, bool num)
 {
 	int i;
 
@@ -160,7 +163,7 @@ static void write_json(const char *path)
 		perror(path);
 		exit(2);
 	}
-	fputs("{\n  \"run\": ", f);
+	fprintf(f, "{\n  \"version\": %d,\n  \"run\": ", NX_SUMMARY_VERSION);
 	write_kv_object(f, run.meta, run.nr_meta, false);
 	fputs(",\n  \"module_parameters\": ", f);
 	write_kv_object(f, run.params, run.nr_params, false);
@@ -241,7 +244,8 @@ const char *nx_verdict_name(int verdict)
 static void bad_usage(void)
 {
 	fputs("usage: nx_summary --ktap FILE --out FILE [--params FILE] [--meta K=V]... [--run-metric K=V]...\n"
-	      "       nx_summary --infrastructure REASON --out FILE [--meta K=V]...\n"
+	      "                  [--junit FILE] [--case-logs DIR]\n"
+	      "       nx_summary --infrastructure REASON --out FILE [--meta K=V]... [--junit FILE]\n"
 	      "       nx_summary (--results DIR | --ktap FILE) (--failed | --status NAME | --reason NAME |\n"
 	      "                  --signature | --durations | --verdict)\n"
 	      "       nx_summary --table LABEL=CELL_DIR...\n",
@@ -249,7 +253,29 @@ static void bad_usage(void)
 	exit(2);
 }
 
-static int write_summary(const char *ktap, const char *out)
+static const char *meta_val(const char *key)
+{
+	int i;
+
+	for (i = 0; i < run.nr_meta; i++)
+		if (!strcmp(run.meta[i].key, key))
+			return run.meta[i].val;
+	return NULL;
+}
+
+/* JUnit's testsuite: "nx-selftests 6.12.118+deb12-amd64 tdp". */
+static void write_junit(const char *path, const char *infra)
+{
+	const char *release = meta_val("kernel_release"), *mmu = meta_val("mmu");
+	char name[1200];
+
+	snprintf(name, sizeof(name), "nx-selftests%s%s%s%s",
+		 release ? " " : "", release ?: "", mmu ? " " : "", mmu ?: "");
+	nx_write_junit(path, name, &run.r, infra, run.meta, run.nr_meta);
+}
+
+static int write_summary(const char *ktap, const char *out, const char *junit,
+			 const char *logs)
 {
 	int verdict;
 
@@ -260,6 +286,10 @@ static int write_summary(const char *ktap, const char *out)
 	verdict = nx_run_verdict(&run.r);
 	set_status(nx_verdict_name(verdict), NULL);
 	write_json(out);
+	if (junit)
+		write_junit(junit, NULL);
+	if (logs)
+		nx_write_case_logs(logs, &run.r);
 	print_summary();
 	return verdict;
 }
@@ -304,10 +334,12 @@ int main(int argc, char **argv)
 		{ "durations", no_argument, NULL, NX_Q_DURATIONS },
 		{ "verdict", no_argument, NULL, NX_Q_VERDICT },
 		{ "table", no_argument, NULL, 't' },
+		{ "junit", required_argument, NULL, 'j' },
+		{ "case-logs", required_argument, NULL, 'l' },
 		{ 0 }
 	};
 	const char *ktap = NULL, *out = NULL, *infra = NULL, *dir = NULL;
-	const char *name = NULL;
+	const char *name = NULL, *junit = NULL, *logs = NULL;
 	enum nx_query q = NX_Q_NONE;
 	bool table = false;
 	int opt;
@@ -339,6 +371,12 @@ int main(int argc, char **argv)
 		case 't':
 			table = true;
 			break;
+		case 'j':
+			junit = optarg;
+			break;
+		case 'l':
+			logs = optarg;
+			break;
 		case NX_Q_FAILED ... NX_Q_VERDICT:
 			set_query(&q, opt, &name);
 			break;
@@ -347,21 +385,24 @@ int main(int argc, char **argv)
 		}
 	}
 	if (table)
-		return q || ktap || dir || out || infra ? 2 :
+		return q || ktap || dir || out || infra || junit || logs ? 2 :
 		       nx_table(argc - optind, argv + optind);
 	if (q != NX_Q_NONE) {
-		if (out || infra || !ktap == !dir || optind < argc)
+		if (out || infra || junit || logs || !ktap == !dir ||
+		    optind < argc)
 			bad_usage();
 		return answer(q, name, ktap, dir);
 	}
 	if (!out || !ktap == !infra || dir || run.nr_meta > MAX_KV - 2 ||
-	    optind < argc)
+	    optind < argc || (infra && logs))
 		bad_usage();
 	if (infra) {
 		set_status("infrastructure", infra);
 		write_json(out);
+		if (junit)
+			write_junit(junit, infra);
 		printf("run failed before any test: %s\n", infra);
 		return 125;
 	}
-	return write_summary(ktap, out);
+	return write_summary(ktap, out, junit, logs);
 }

@@ -180,10 +180,10 @@ TEST(result_rejects)
 TEST(result_long_fields_truncated)
 {
 	struct nx_test_result r;
-	char line[2048];
+	char line[8192];
 
 	/* Both longer than their fields. */
-	snprintf(line, sizeof(line), "not ok 1 %0*d # %0*d", 300, 0, 1000, 0);
+	snprintf(line, sizeof(line), "not ok 1 %0*d # %0*d", 300, 0, 5000, 0);
 	ASSERT_TRUE(nx_parse_result_line(line, &r));
 	EXPECT_EQ(sizeof(r.name) - 1, strlen(r.name));
 	EXPECT_EQ(sizeof(r.reason) - 1, strlen(r.reason));
@@ -222,6 +222,29 @@ TEST(json_string)
 	EXPECT_JSON("\"\\u000d\\u0001\\u001f\"", "\r\x01\x1f");
 	/* Everything from space up, UTF-8 included, is written as it is. */
 	EXPECT_JSON("\" ~\x7f\xc3\xa9\"", " ~\x7f\xc3\xa9");
+}
+
+/* Each result gets the "#" lines since the previous one, and only those. */
+TEST(read_output_per_case)
+{
+	struct nx_results res = NX_RESULTS_INIT;
+	char path[] = "/tmp/nx_test_results.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+
+	ASSERT_LE(0, fd);
+	f = fdopen(fd, "w");
+	ASSERT_NE(NULL, f);
+	fputs("TAP version 13\n1..3\n# a1\n# # a2\nok 1 x.a\nok 2 x.b\n"
+	      "# c1\nnot ok 3 x.c # why\n# trailing\n", f);
+	fclose(f);
+	ASSERT_TRUE(nx_results_read(path, &res));
+	unlink(path);
+	ASSERT_EQ(3, res.nr_tests);
+	EXPECT_STREQ("# a1\n# # a2\n", res.tests[0].output);
+	EXPECT_EQ(NULL, res.tests[1].output);
+	EXPECT_STREQ("# c1\n", res.tests[2].output);
+	EXPECT_STREQ("why", res.tests[2].reason);
 }
 
 TEST_HARNESS_MAIN
