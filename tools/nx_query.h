@@ -55,4 +55,7 @@ void nx_write_junit(const char *path, const char *name,
 /* @dir/<name>.log per case of @res: its output and result. */
 void nx_write_case_logs(const char *dir, const struct nx_results *res);
 
+/* --compare BASE NEW (tools/nx_compare.c); returns the exit status. */
+int nx_compare(const char *base, const char *new);
+
 #endif /* NX_QUERY_H */

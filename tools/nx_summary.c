@@ -12,6 +12,7 @@
  *                   [--junit FILE]
  *        nx_summary (--results DIR | --ktap FILE) QUERY
  *        nx_summary --table LABEL=CELL_DIR...
+ *        nx_summary --compare BASE NEW
  *
  * summary.json follows docs/summary.schema.json; its "version" says which
  * (NX_SUMMARY_VERSION; docs/runner.md says when it changes).  --junit
@@ -39,6 +40,7 @@
  * Exit: 0 all passed (skips allowed), 1 a test failed or the log has no
  * result at all, 4 everything skipped, 125 --infrastructure, 2 usage.
  * --table: 0 every cell ran and none failed, else 1.
+ * --compare (tools/nx_compare.c): 0 no regression, 1 a regression, 2 usage.
  */
 #include <getopt.h>
 #include <math.h>
@@ -248,7 +250,8 @@ static void bad_usage(void)
 	      "       nx_summary --infrastructure REASON --out FILE [--meta K=V]... [--junit FILE]\n"
 	      "       nx_summary (--results DIR | --ktap FILE) (--failed | --status NAME | --reason NAME |\n"
 	      "                  --signature | --durations | --verdict)\n"
-	      "       nx_summary --table LABEL=CELL_DIR...\n",
+	      "       nx_summary --table LABEL=CELL_DIR...\n"
+	      "       nx_summary --compare BASE NEW\n",
 	      stderr);
 	exit(2);
 }
@@ -336,12 +339,13 @@ int main(int argc, char **argv)
 		{ "table", no_argument, NULL, 't' },
 		{ "junit", required_argument, NULL, 'j' },
 		{ "case-logs", required_argument, NULL, 'l' },
+		{ "compare", no_argument, NULL, 'c' },
 		{ 0 }
 	};
 	const char *ktap = NULL, *out = NULL, *infra = NULL, *dir = NULL;
 	const char *name = NULL, *junit = NULL, *logs = NULL;
 	enum nx_query q = NX_Q_NONE;
-	bool table = false;
+	bool table = false, compare = false;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -377,12 +381,21 @@ int main(int argc, char **argv)
 		case 'l':
 			logs = optarg;
 			break;
+		case 'c':
+			compare = true;
+			break;
 		case NX_Q_FAILED ... NX_Q_VERDICT:
 			set_query(&q, opt, &name);
 			break;
 		default:
 			return 2;
 		}
+	}
+	if (compare) {
+		if (table || q || ktap || dir || out || infra || junit || logs ||
+		    argc - optind != 2)
+			bad_usage();
+		return nx_compare(argv[optind], argv[optind + 1]);
 	}
 	if (table)
 		return q || ktap || dir || out || infra || junit || logs ? 2 :
