@@ -164,6 +164,11 @@ int nx_query(enum nx_query q, const char *name, const struct nx_results *res)
 				printf("%s %ld\n", res->tests[i].name,
 				       res->tests[i].duration_ms);
 		return 0;
+	case NX_Q_CASES:
+		for (i = 0; i < res->nr_tests; i++)
+			printf("%s %s\n", res->tests[i].name,
+			       nx_status_name(res->tests[i].status));
+		return 0;
 	case NX_Q_VERDICT:
 		verdict = nx_run_verdict(res);
 		puts(nx_verdict_name(verdict));

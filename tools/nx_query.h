@@ -10,7 +10,7 @@
 
 enum nx_query {
 	NX_Q_NONE, NX_Q_FAILED, NX_Q_STATUS, NX_Q_REASON, NX_Q_SIGNATURE,
-	NX_Q_DURATIONS, NX_Q_VERDICT,
+	NX_Q_DURATIONS, NX_Q_CASES, NX_Q_VERDICT,
 };
 
 /* A "key=value" of the run: summary.json's "run", JUnit's properties. */

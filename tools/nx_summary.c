@@ -32,6 +32,8 @@
  *   --signature      "NAME # REASON" of each failure, numbers masked as N,
  *                    sorted: what a rerun must reproduce (scripts/bisect.sh)
  *   --durations      "NAME MS" of each test that reported its wall time
+ *   --cases          "NAME pass|fail|skip" of each result, in order: what a
+ *                    LAVA test definition reports (docs/labs.md)
  *   --verdict        passed, failed or skipped, with that exit status
  * --table prints a matrix run's table: one row per test, one column per
  * cell (PASS, FAIL, SKIP, or "-": the cell did not run it), then a line per
@@ -249,7 +251,7 @@ static void bad_usage(void)
 	      "                  [--junit FILE] [--case-logs DIR]\n"
 	      "       nx_summary --infrastructure REASON --out FILE [--meta K=V]... [--junit FILE]\n"
 	      "       nx_summary (--results DIR | --ktap FILE) (--failed | --status NAME | --reason NAME |\n"
-	      "                  --signature | --durations | --verdict)\n"
+	      "                  --signature | --durations | --cases | --verdict)\n"
 	      "       nx_summary --table LABEL=CELL_DIR...\n"
 	      "       nx_summary --compare BASE NEW\n",
 	      stderr);
@@ -335,6 +337,7 @@ int main(int argc, char **argv)
 		{ "reason", required_argument, NULL, NX_Q_REASON },
 		{ "signature", no_argument, NULL, NX_Q_SIGNATURE },
 		{ "durations", no_argument, NULL, NX_Q_DURATIONS },
+		{ "cases", no_argument, NULL, NX_Q_CASES },
 		{ "verdict", no_argument, NULL, NX_Q_VERDICT },
 		{ "table", no_argument, NULL, 't' },
 		{ "junit", required_argument, NULL, 'j' },

@@ -232,3 +232,15 @@ corrupt() {
 	grep -qF "junit.xml: expected [('nx-selftests', 'infrastructure', 'fail', 'no boot')]" <<<"$output" ||
 		flunk "$output"
 }
+
+@test "--cases: NAME and pass, fail or skip per result, what docs/labs.md's LAVA definition reports" {
+	capture "$NX_BUILD/nx_summary" --results "$NX_FIXTURES/labs/new-7.3.4" --cases
+	assert_status 0
+	assert_eq "${#lines[@]}" 9 "lines"
+	assert_eq "$(grep -c ' fail$' <<<"$output")" 3 "failures"
+	assert_has_line "nx_recovery_ratio.hugetlb_2m.ratio_2 fail"
+	assert_has_line "nx_recovery_ratio.hugetlb_2m.ratio_1 pass"
+	printf '%s\n' "1..1" "ok 1 nx.a.b # SKIP no THP" >"$BATS_TEST_TMPDIR/ktap.log"
+	capture "$NX_BUILD/nx_summary" --ktap "$BATS_TEST_TMPDIR/ktap.log" --cases
+	assert_eq "$output" "nx.a.b skip"
+}
