@@ -50,9 +50,12 @@ NX_MMU_MODES=()
 NX_PERF=0
 NX_RESTORE=0
 NX_COMPARE=
+NX_REPEAT=1
 NX_JOBS=
 NX_BOOT_TIMEOUT=${NX_BOOT_TIMEOUT:-300}
 NX_TEST_TIMEOUT=${NX_TEST_TIMEOUT:-120}
+# --repeat N multiplies the default, not a limit the environment set.
+NX_RUN_TIMEOUT_SET=${NX_RUN_TIMEOUT:+1}
 NX_RUN_TIMEOUT=${NX_RUN_TIMEOUT:-1800}
 NX_HUGEPAGES=${NX_HUGEPAGES:-64}
 NX_HUGEPAGES_1G=${NX_HUGEPAGES_1G:-1}
@@ -106,6 +109,11 @@ usage() {
 	  --list             list the tests and exit
 	  --test NAME        run only NAME (repeatable; shell globs allowed)
 	  --results DIR      where the run's folder goes (default: results/)
+	  --repeat N         run each selected case N times in the same boot,
+	                     one after the other: one result per case, its
+	                     metrics with spread; a case that passes some runs
+	                     and fails others is FLAKY (a failure); the
+	                     default NX_RUN_TIMEOUT is multiplied by N
 	  --compare BASELINE after the run, compare its results with the
 	                     results folder BASELINE (a run's, a matrix run's
 	                     or several runs'): per test new failure, fixed,
@@ -214,6 +222,7 @@ parse_args() {
 		--test) need_value "$@"; NX_FILTERS+=("$2"); shift ;;
 		--results) need_value "$@"; NX_RESULTS=$2; shift ;;
 		--compare) need_value "$@"; NX_COMPARE=$2; shift ;;
+		--repeat) need_value "$@"; NX_REPEAT=$2; shift ;;
 		--sabotage) need_value "$@"; NX_SABOTAGE+=("$2"); shift ;;
 		-h | --help) usage; exit 0 ;;
 		*) usage_error "unknown option '$1'" ;;
@@ -253,6 +262,9 @@ parse_args() {
 			usage_error "--kvm-src works with one Debian kernel of series 6.12 or 7.3 (the default or --kernel debian:SPEC) in VM mode only"
 		fi
 	fi
+	[[ $NX_REPEAT =~ ^[1-9][0-9]{0,3}$ ]] ||
+		usage_error "--repeat $NX_REPEAT: expected a number of runs (1-9999)"
+	[ -n "$NX_RUN_TIMEOUT_SET" ] || NX_RUN_TIMEOUT=$((NX_RUN_TIMEOUT * NX_REPEAT))
 	if [ -n "$NX_COMPARE" ]; then
 		find "$NX_COMPARE" -name ktap.log -print -quit 2>/dev/null | grep -q . ||
 			usage_error "--compare $NX_COMPARE: no results (ktap.log) there"
@@ -363,6 +375,7 @@ write_run_conf() {
 		nx_kv_set "$f" sabotage "${NX_SABOTAGE[*]}" &&
 		nx_kv_set "$f" mmu_modes "${NX_MMU_MODES[*]}" &&
 		nx_kv_set "$f" perf "$NX_PERF" &&
+		nx_kv_set "$f" repeat "$NX_REPEAT" &&
 		nx_kv_set "$f" passtrace_dump "${NX_PASSTRACE_DUMP:-}"
 }
 
@@ -618,7 +631,8 @@ run_host() {
 	perf_on_host "$krec"
 	t0=$(date +%s%N)
 	# In the background, so that a signal is handled at once (on_signal).
-	"$NX_TOP/scripts/run_cases.sh" "$cat" "$NX_TEST_TIMEOUT" >"$raw" &
+	NX_REPEAT=$NX_REPEAT "$NX_TOP/scripts/run_cases.sh" "$cat" "$NX_TEST_TIMEOUT" \
+		>"$raw" &
 	NX_CASES_PID=$!
 	if ! wait_cases "$NX_RUN_TIMEOUT"; then
 		echo "nx: the run did not finish within ${NX_RUN_TIMEOUT}s; stopped"

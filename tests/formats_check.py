@@ -28,13 +28,17 @@ DURATION = re.compile(r'nx_duration_ms: ([0-9]+)')
 
 def ktap_cases(path):
     """Top-level results: (name, status, reason, duration_ms, output)."""
-    cases, out, ms = [], [], None
+    cases, out, ms, runs_ms = [], [], None, 0
     with open(path, encoding='utf-8', errors='replace', newline='') as f:
         for line in f:
             if line.startswith('#'):
                 out.append(line)
                 m = DURATION.search(line)
-                if m:
+                if line.startswith('# nx_repeat: run '):
+                    # One run of several ended: the case's time is all runs'.
+                    runs_ms += ms or 0
+                    ms = None
+                elif m:
                     ms = int(m.group(1))
                 continue
             m = RESULT.match(line)
@@ -45,8 +49,11 @@ def ktap_cases(path):
             if status == 'pass' and reason.startswith('SKIP'):
                 status = 'skip'
                 reason = reason[4:].lstrip(' ')
-            cases.append((m.group(2), status, reason, ms, ''.join(out)))
-            out, ms = [], None
+            elif status == 'fail' and reason.startswith('FLAKY '):
+                status = 'flaky'
+                reason = reason[6:]
+            cases.append((m.group(2), status, reason, runs_ms or ms, ''.join(out)))
+            out, ms, runs_ms = [], None, 0
     return cases
 
 
@@ -61,7 +68,8 @@ def junit_cases(path):
             status, message, text = 'pass', '', ''
             for r in results:
                 if isinstance(r, (junitparser.Failure, junitparser.Error)):
-                    status, message, text = 'fail', r.message or '', r.text or ''
+                    status = 'flaky' if r.type == 'flaky' else 'fail'
+                    message, text = r.message or '', r.text or ''
                 elif isinstance(r, junitparser.Skipped):
                     status, message = 'skip', r.message or ''
             has_time = case._elem.get('time') is not None
@@ -113,7 +121,7 @@ def check_folder(d, validator):
         if got != (name, status, reason, jtime):
             errs.append('%s: junit.xml has %s, ktap.log %s'
                         % (where, got, (name, status, reason, jtime)))
-        if status == 'fail' and j[5] != xml_safe(out):
+        if status in ('fail', 'flaky') and j[5] != xml_safe(out):
             errs.append('%s: junit.xml failure text is not the case\'s output' % where)
         log = os.path.join(d, 'tests', name + '.log')
         if not os.path.exists(log):

@@ -4,10 +4,11 @@
  * (a run's, a matrix run's, or a folder of several runs), for a nightly
  * lab's gate.
  *
- * Every result of a test in a folder is a sample: repeats of a case, or
- * several runs kept under one baseline folder.  A test's status on a side
- * is pass or fail when all its samples agree, flaky when some passed and
- * some failed, skip when none ran.  A test that fails in NEW is a
+ * Every result of a test in a folder is a sample (several runs kept under
+ * one baseline folder), and a case run several times in one result
+ * (--repeat) brings the samples of each metric.  A test's status on a side
+ * is pass or fail when all its results agree, flaky when some passed and
+ * some failed or one was flaky itself, skip when none ran.  A test that fails in NEW is a
  * regression only where BASE passed: a test must first pass before its
  * failure counts, and one that flakes is not a regression either.
  *
@@ -32,11 +33,12 @@
 
 enum { ST_PASS, ST_FAIL, ST_SKIP, ST_FLAKY, ST_NONE };
 
+/* A metric's samples over a side's results (each may hold several). */
 struct samples {
 	char name[NX_NAME_LEN];
 	char unit[16];
-	double *v;
-	int n, cap;
+	int n;
+	double sum, sumsq, min, max;
 };
 
 struct entry {
@@ -148,6 +150,8 @@ static void add_metric(struct entry *e, const struct nx_metric_val *m)
 	struct samples *smp;
 	int i;
 
+	if (!isfinite(m->sum) || !isfinite(m->sumsq))
+		return;
 	for (i = 0; i < e->nr_metrics; i++)
 		if (!strcmp(e->metrics[i].name, m->name))
 			break;
@@ -165,10 +169,11 @@ static void add_metric(struct entry *e, const struct nx_metric_val *m)
 		e->nr_metrics++;
 	}
 	smp = &e->metrics[i];
-	if (!isfinite(m->value))
-		return;
-	smp->v = grow(smp->v, &smp->cap, smp->n, sizeof(*smp->v));
-	smp->v[smp->n++] = m->value;
+	smp->min = smp->n ? fmin(smp->min, m->min) : m->min;
+	smp->max = smp->n ? fmax(smp->max, m->max) : m->max;
+	smp->n += m->n;
+	smp->sum += m->sum;
+	smp->sumsq += m->sumsq;
 }
 
 static void read_side(struct side *s, bool by_mode)
@@ -210,7 +215,7 @@ static int status_of(const struct entry *e)
 {
 	if (!e)
 		return ST_NONE;
-	if (e->count[NX_PASS] && e->count[NX_FAIL])
+	if (e->count[NX_FLAKY] || (e->count[NX_PASS] && e->count[NX_FAIL]))
 		return ST_FLAKY;
 	if (e->count[NX_FAIL])
 		return ST_FAIL;
@@ -252,19 +257,13 @@ static const char *change(int b, int n, bool *regression)
 static void stats(const struct samples *s, double *mean, double *sd,
 		  double *min, double *max)
 {
-	double sum = 0, sq = 0;
-	int i;
+	double var = s->n > 1 ?
+		     (s->sumsq - s->sum * s->sum / s->n) / (s->n - 1) : 0;
 
-	*min = *max = s->v[0];
-	for (i = 0; i < s->n; i++) {
-		sum += s->v[i];
-		*min = fmin(*min, s->v[i]);
-		*max = fmax(*max, s->v[i]);
-	}
-	*mean = sum / s->n;
-	for (i = 0; i < s->n; i++)
-		sq += (s->v[i] - *mean) * (s->v[i] - *mean);
-	*sd = s->n > 1 ? sqrt(sq / (s->n - 1)) : 0;
+	*min = s->min;
+	*max = s->max;
+	*mean = s->sum / s->n;
+	*sd = var > 0 ? sqrt(var) : 0;
 }
 
 /* Times (ms, us, ns, s): lower is better.  Counts have no direction. */
@@ -321,7 +320,8 @@ static void print_test(const char *what, bool regression,
 		       const struct entry *e, int st)
 {
 	printf("%-10s %-13s %s", regression ? "REGRESSION" : "", what, e->key);
-	if (st == ST_FLAKY)
+	/* Flaky across results (a flaky result's reason says its count). */
+	if (st == ST_FLAKY && !e->count[NX_FLAKY])
 		printf(" (passed %d of %d)", e->count[NX_PASS],
 		       e->count[NX_PASS] + e->count[NX_FAIL]);
 	if ((st == ST_FAIL || st == ST_FLAKY || st == ST_SKIP) && e->reason[0])

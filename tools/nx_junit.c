@@ -126,7 +126,9 @@ static void write_case(FILE *f, const struct nx_test_result *t)
 	fputs(">\n", f);
 	switch (t->status) {
 	case NX_FAIL:
-		fputs("      <failure type=\"fail\" message=\"", f);
+	case NX_FLAKY:
+		fprintf(f, "      <failure type=\"%s\" message=\"",
+			nx_status_name(t->status));
 		nx_xml_text(f, t->reason);
 		fputs("\">", f);
 		nx_xml_text(f, out);
@@ -140,7 +142,7 @@ static void write_case(FILE *f, const struct nx_test_result *t)
 	default:
 		break;
 	}
-	if (t->status != NX_FAIL && *out) {
+	if (!nx_failed(t->status) && *out) {
 		fputs("      <system-out>", f);
 		nx_xml_text(f, out);
 		fputs("</system-out>\n", f);
@@ -202,7 +204,8 @@ void nx_write_junit(const char *path, const char *name,
 		for (i = 0; i < res->nr_tests; i++)
 			ms += res->tests[i].duration_ms > 0 ?
 			      res->tests[i].duration_ms : 0;
-		write_head(f, name, res->nr_tests, count[NX_FAIL],
+		write_head(f, name, res->nr_tests,
+			   count[NX_FAIL] + count[NX_FLAKY],
 			   count[NX_SKIP], ms / 1000.0);
 		write_props(f, props, nr_props);
 		for (i = 0; i < res->nr_tests; i++)

@@ -121,7 +121,7 @@ static int print_signatures(const struct nx_results *res)
 		exit(2);
 	}
 	for (i = 0; i < res->nr_tests; i++)
-		if (res->tests[i].status == NX_FAIL)
+		if (nx_failed(res->tests[i].status))
 			sig[n++] = signature(&res->tests[i]);
 	qsort(sig, n, sizeof(*sig), cmp_str);
 	for (i = 0; i < n; i++) {
@@ -150,7 +150,7 @@ int nx_query(enum nx_query q, const char *name, const struct nx_results *res)
 	switch (q) {
 	case NX_Q_FAILED:
 		for (i = 0; i < res->nr_tests; i++)
-			if (res->tests[i].status == NX_FAIL)
+			if (nx_failed(res->tests[i].status))
 				puts(res->tests[i].name);
 		return 0;
 	case NX_Q_STATUS:
@@ -231,7 +231,8 @@ static const char *cell_status(const struct cell *c, const char *name)
 	if (!t)
 		return "-";
 	return t->status == NX_PASS ? "PASS" :
-	       t->status == NX_FAIL ? "FAIL" : "SKIP";
+	       t->status == NX_FAIL ? "FAIL" :
+	       t->status == NX_FLAKY ? "FLAKY" : "SKIP";
 }
 
 /* Tests in the order they first appear, cell by cell. */
@@ -292,7 +293,7 @@ static const char *col_status(int c, const char *row)
 
 static int print_cells(int nr_cells)
 {
-	int c, count[3], bad = 0;
+	int c, count[NX_NR_STATUS], bad = 0;
 
 	for (c = 0; c < nr_cells; c++) {
 		if (!cells[c].ran) {
@@ -301,10 +302,12 @@ static int print_cells(int nr_cells)
 			continue;
 		}
 		nx_count_status(&cells[c].r, count);
-		printf("cell %s: %d passed, %d failed, %d skipped, %s s\n",
-		       cells[c].label, count[NX_PASS], count[NX_FAIL],
-		       count[NX_SKIP], cells[c].run_s);
-		bad |= count[NX_FAIL] > 0;
+		printf("cell %s: %d passed, %d failed, %d skipped", cells[c].label,
+		       count[NX_PASS], count[NX_FAIL], count[NX_SKIP]);
+		if (count[NX_FLAKY])
+			printf(", %d flaky", count[NX_FLAKY]);
+		printf(", %s s\n", cells[c].run_s);
+		bad |= count[NX_FAIL] + count[NX_FLAKY] > 0;
 	}
 	return bad;
 }

@@ -20,8 +20,14 @@ struct nx_kv {
 };
 
 const char *nx_status_name(enum nx_status s);
-void nx_count_status(const struct nx_results *res, int count[3]);
-/* 0 passed, 1 failed or incomplete (or no result), 4 all skipped. */
+
+/* A failure: failed, or flaky (failed some of its runs). */
+static inline bool nx_failed(enum nx_status s)
+{
+	return s == NX_FAIL || s == NX_FLAKY;
+}
+void nx_count_status(const struct nx_results *res, int count[NX_NR_STATUS]);
+/* 0 passed, 1 failed, flaky or incomplete (or no result), 4 all skipped. */
 int nx_run_verdict(const struct nx_results *res);
 const char *nx_verdict_name(int verdict);
 

@@ -103,7 +103,8 @@ static void read_params(const char *path)
 
 const char *nx_status_name(enum nx_status s)
 {
-	return s == NX_PASS ? "pass" : s == NX_SKIP ? "skip" : "fail";
+	return s == NX_PASS ? "pass" : s == NX_SKIP ? "skip" :
+	       s == NX_FLAKY ? "flaky" : "fail";
 }
 
 /* JSON has no NaN or infinity: such a measurement is written as null. */
@@ -132,6 +133,19 @@ static void write_kv_object(FILE *f, const struct nx_kv *arr, int nr, bool num)
 	fputc('}', f);
 }
 
+/* A metric of a case run several times: its spread (schema: "samples"). */
+static void write_samples(FILE *f, const struct nx_metric_val *m)
+{
+	double var = (m->sumsq - m->sum * m->sum / m->n) / (m->n - 1);
+
+	fprintf(f, ", \"samples\": %d, \"min\": ", m->n);
+	write_number(f, m->min, "%.3f");
+	fputs(", \"max\": ", f);
+	write_number(f, m->max, "%.3f");
+	fputs(", \"sd\": ", f);
+	write_number(f, var > 0 ? sqrt(var) : 0, "%.3f");
+}
+
 static void write_test(FILE *f, const struct nx_test_result *t)
 {
 	int i;
@@ -153,6 +167,8 @@ static void write_test(FILE *f, const struct nx_test_result *t)
 		write_number(f, t->metrics[i].value, "%.3f");
 		fputs(", \"unit\": ", f);
 		nx_json_string(f, t->metrics[i].unit);
+		if (t->metrics[i].n > 1)
+			write_samples(f, &t->metrics[i]);
 		fputc('}', f);
 	}
 	fputs("}}", f);
@@ -185,40 +201,50 @@ static void write_json(const char *path)
 	}
 }
 
-void nx_count_status(const struct nx_results *res, int count[3])
+void nx_count_status(const struct nx_results *res, int count[NX_NR_STATUS])
 {
 	int i;
 
-	count[NX_PASS] = count[NX_FAIL] = count[NX_SKIP] = 0;
+	memset(count, 0, NX_NR_STATUS * sizeof(*count));
 	for (i = 0; i < res->nr_tests; i++)
 		count[res->tests[i].status]++;
 }
 
-/* Exit status of the run: 0 passed, 1 failed or incomplete, 4 all skipped. */
+/*
+ * Exit status of the run: 0 passed, 1 failed (a flaky case too) or
+ * incomplete, 4 all skipped.
+ */
 int nx_run_verdict(const struct nx_results *res)
 {
-	int count[3];
+	int count[NX_NR_STATUS];
 
 	nx_count_status(res, count);
-	if (count[NX_FAIL] || !res->nr_tests || res->planned > res->nr_tests)
+	if (count[NX_FAIL] || count[NX_FLAKY] || !res->nr_tests ||
+	    res->planned > res->nr_tests)
 		return 1;
 	return count[NX_SKIP] == res->nr_tests ? 4 : 0;
 }
 
 static void print_summary(void)
 {
-	int i, count[3];
+	static const char *const word[] = {
+		[NX_FAIL] = "FAILED ", [NX_SKIP] = "SKIPPED", [NX_FLAKY] = "FLAKY  ",
+	};
+	int i, count[NX_NR_STATUS];
 
 	nx_count_status(&run.r, count);
 	for (i = 0; i < run.r.nr_tests; i++) {
 		const struct nx_test_result *t = &run.r.tests[i];
 
 		if (t->status != NX_PASS)
-			printf("  %s %s: %s\n", t->status == NX_FAIL ?
-			       "FAILED " : "SKIPPED", t->name, t->reason);
+			printf("  %s %s: %s\n", word[t->status], t->name,
+			       t->reason);
 	}
-	printf("%d tests: %d passed, %d failed, %d skipped\n", run.r.nr_tests,
+	printf("%d tests: %d passed, %d failed, %d skipped", run.r.nr_tests,
 	       count[NX_PASS], count[NX_FAIL], count[NX_SKIP]);
+	if (count[NX_FLAKY])
+		printf(", %d flaky", count[NX_FLAKY]);
+	putchar('\n');
 	if (run.r.planned > run.r.nr_tests)
 		printf("  MISSING %d of the %d planned tests reported no result\n",
 		       run.r.planned - run.r.nr_tests, run.r.planned);

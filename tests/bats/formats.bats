@@ -195,7 +195,7 @@ corrupt() {
 
 @test "refused: summary.json with a status the schema does not know" {
 	corrupt "status" summary.json 's/"status": "pass"/"status": "passed"/' \
-		"summary.json: 'passed' is not one of ['pass', 'fail', 'skip'] at tests/0/status"
+		"summary.json: 'passed' is not one of ['pass', 'fail', 'skip', 'flaky'] at tests/0/status"
 }
 
 @test "refused: summary.json without its version" {
