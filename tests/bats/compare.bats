@@ -85,6 +85,16 @@ fixed nx_recovery_ratio.hugetlb_2m.ratio_4"
 		<<<"$output" || flunk "$output"
 }
 
+@test "real --repeat 3 runs (one boot each): ratio_2/3/4 regress, metrics compared on their 3 samples" {
+	compare "$LABS/baseline-6.12-repeat3" "$LABS/new-7.3.4-repeat3"
+	assert_status 1
+	assert_eq "${lines[-1]}" "compare: 3 regressions (failing where the baseline passed): nx_recovery_ratio.hugetlb_2m.ratio_2 nx_recovery_ratio.hugetlb_2m.ratio_3 nx_recovery_ratio.hugetlb_2m.ratio_4"
+	assert_eq "${lines[0]}" "compare: baseline $LABS/baseline-6.12-repeat3 (9 results), new $LABS/new-7.3.4-repeat3 (9 results)"
+	grep -qx '  metric nx_recovery_ratio.hugetlb_2m.ratio_above_splits pass_gap_max_ms: baseline 260.667 ms (3 samples, 258..266), new 280.333 (3): worse (the baseline'"'"'s spread: 246.81..274.523)' \
+		<<<"$output" || flunk "$output"
+	! grep -q 'too few samples' <<<"$output" || flunk "$output"
+}
+
 @test "metrics: worse and better only outside the baseline's range and 3 standard deviations" {
 	local d=$BATS_TEST_TMPDIR i
 	for i in 1 2 3; do

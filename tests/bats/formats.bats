@@ -48,17 +48,17 @@ real_73() {
 	write_results "$R" || true
 }
 
-@test "recorded runs (6.12 three times, 7.3.4): junit.xml and summary.json agree with ktap.log" {
+@test "recorded runs (6.12 and 7.3.4, with and without --repeat 3): junit.xml and summary.json agree with ktap.log" {
 	local d n=0
 	cp -r "$NX_FIXTURES/labs" "$BATS_TEST_TMPDIR/labs"
 	for d in "$BATS_TEST_TMPDIR"/labs/*/*/; do
 		write_results "${d%/}" || true
 		n=$((n + 1))
 	done
-	assert_eq "$n" 4 "recorded runs"
+	assert_eq "$n" 6 "recorded runs"
 	formats "$BATS_TEST_TMPDIR/labs"
 	assert_status 0
-	assert_eq "$(grep -c '^ok ' <<<"$output")" 4 "folders checked"
+	assert_eq "$(grep -c '^ok ' <<<"$output")" 6 "folders checked"
 }
 
 @test "junit.xml of 7.3.4: a testcase per case, suite as classname, the failures with reason and output" {
