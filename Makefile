@@ -76,7 +76,7 @@ KVM_DIR := $(KSRC)/tools/testing/selftests/kvm
 HOSTCC ?= gcc
 HOST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude
 
-.PHONY: all tests tools check check-quick refresh-versions clean distclean ksrc
+.PHONY: all tests tools check check-quick refresh-versions clean distclean ksrc report
 all: tests tools
 
 ksrc: $(KSRC_DEP)
@@ -146,6 +146,12 @@ $(BUILD)/unit/%: tests/unit/%.c $(wildcard include/*.h tests/unit/*.h) | $(KSRC_
 install-tree uninstall-tree:
 	$(if $(NX_USER_KSRC),,$(error $@ needs KSRC=/path/to/linux))
 	scripts/install_tree.sh $(@:-tree=) $(KSRC)
+
+# The report page over every run under RESULTS (tools/nx_report.py).
+RESULTS ?= results
+report:
+	@mkdir -p $(BUILD)
+	tools/nx_report.py $(RESULTS) $(BUILD)/report.html
 
 check:
 	tests/run_checks.sh
