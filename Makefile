@@ -82,7 +82,7 @@ KVM_DIR := $(KSRC)/tools/testing/selftests/kvm
 HOSTCC ?= gcc
 HOST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude
 
-.PHONY: all tests tools check check-quick refresh-versions clean distclean ksrc
+.PHONY: all tests tools check check-quick refresh-versions clean distclean ksrc report
 all: tests tools
 
 ksrc: $(KSRC_DEP)
@@ -113,10 +113,11 @@ tests: $(KSRC_DEP)
 # Host-side tools (no KVM, no framework).
 tools: $(BUILD)/nx_summary
 
-NX_SUMMARY_SRCS := tools/nx_summary.c tools/nx_query.c lib/nx_results.c
+NX_SUMMARY_SRCS := tools/nx_summary.c tools/nx_query.c tools/nx_junit.c \
+	tools/nx_compare.c lib/nx_results.c
 $(BUILD)/nx_summary: $(NX_SUMMARY_SRCS) tools/nx_query.h include/nx_results.h
 	@mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) -Itools $(NX_SUMMARY_SRCS) -o $@
+	$(HOSTCC) $(HOST_CFLAGS) -Itools $(NX_SUMMARY_SRCS) -o $@ -lm
 
 # Unit tests of the lib/ code that needs no KVM, on the kernel's kselftest
 # harness.  tools/include has the linux/compiler.h that nx_harness.h uses.
@@ -164,6 +165,12 @@ else
 upstream-series:
 	@$(MAKE) -s SERIES=7.3 upstream-series
 endif
+
+# The report page over every run under RESULTS (tools/nx_report.py).
+RESULTS ?= results
+report:
+	@mkdir -p $(BUILD)
+	tools/nx_report.py $(RESULTS) $(BUILD)/report.html
 
 check:
 	tests/run_checks.sh

@@ -49,9 +49,13 @@ NX_KERNEL_SPECS=()
 NX_MMU_MODES=()
 NX_PERF=0
 NX_RESTORE=0
+NX_COMPARE=
+NX_REPEAT=1
 NX_JOBS=
 NX_BOOT_TIMEOUT=${NX_BOOT_TIMEOUT:-300}
 NX_TEST_TIMEOUT=${NX_TEST_TIMEOUT:-120}
+# --repeat N multiplies the default, not a limit the environment set.
+NX_RUN_TIMEOUT_SET=${NX_RUN_TIMEOUT:+1}
 NX_RUN_TIMEOUT=${NX_RUN_TIMEOUT:-1800}
 NX_HUGEPAGES=${NX_HUGEPAGES:-64}
 NX_HUGEPAGES_1G=${NX_HUGEPAGES_1G:-1}
@@ -105,6 +109,18 @@ usage() {
 	  --list             list the tests, each with what it needs and risks, and exit
 	  --test NAME        run only NAME (repeatable; shell globs allowed)
 	  --results DIR      where the run's folder goes (default: results/)
+	  --repeat N         run each selected case N times in the same boot,
+	                     one after the other: one result per case, its
+	                     metrics with spread; a case that passes some runs
+	                     and fails others is FLAKY (a failure); the
+	                     default NX_RUN_TIMEOUT is multiplied by N
+	  --compare BASELINE after the run, compare its results with the
+	                     results folder BASELINE (a run's, a matrix run's
+	                     or several runs'): per test new failure, fixed,
+	                     still failing, new skip, new test; per metric
+	                     better, same or worse beyond the baseline's
+	                     spread; exit 0 no regression, 1 a test failed
+	                     that passed in BASELINE (docs/labs.md)
 	  --sabotage M.P=V   VM mode: keep writing V to module parameter M.P
 	                     (e.g. kvm.nx_huge_pages_recovery_ratio=0) while
 	                     the tests run, to see them catch a KVM that
@@ -127,6 +143,7 @@ usage() {
 	Exit: 0 passed, 1 a test failed, 4 all skipped, 125 kernel not
 	prepared or booted (summary.json: status "infrastructure"), 2 usage.  Several cells (kernels x MMU modes):
 	1 if any cell failed, else 125 if a kernel did not boot.
+	With --compare: 0 no regression, 1 a regression, 125 and 2 as above.
 	EOU
 }
 
@@ -204,6 +221,8 @@ parse_args() {
 		--list) NX_LIST=1 ;;
 		--test) need_value "$@"; NX_FILTERS+=("$2"); shift ;;
 		--results) need_value "$@"; NX_RESULTS=$2; shift ;;
+		--compare) need_value "$@"; NX_COMPARE=$2; shift ;;
+		--repeat) need_value "$@"; NX_REPEAT=$2; shift ;;
 		--sabotage) need_value "$@"; NX_SABOTAGE+=("$2"); shift ;;
 		-h | --help) usage; exit 0 ;;
 		*) usage_error "unknown option '$1'" ;;
@@ -242,6 +261,13 @@ parse_args() {
 		   [[ ${NX_KERNEL_SPECS[0]:-6.12} != 6.12* && ${NX_KERNEL_SPECS[0]:-6.12} != 7.3* ]]; then
 			usage_error "--kvm-src works with one Debian kernel of series 6.12 or 7.3 (the default or --kernel debian:SPEC) in VM mode only"
 		fi
+	fi
+	[[ $NX_REPEAT =~ ^[1-9][0-9]{0,3}$ ]] ||
+		usage_error "--repeat $NX_REPEAT: expected a number of runs (1-9999)"
+	[ -n "$NX_RUN_TIMEOUT_SET" ] || NX_RUN_TIMEOUT=$((NX_RUN_TIMEOUT * NX_REPEAT))
+	if [ -n "$NX_COMPARE" ]; then
+		find "$NX_COMPARE" -name ktap.log -print -quit 2>/dev/null | grep -q . ||
+			usage_error "--compare $NX_COMPARE: no results (ktap.log) there"
 	fi
 	if [ -n "$NX_JOBS" ]; then
 		[[ $NX_JOBS =~ ^[1-9][0-9]*$ ]] || usage_error "--jobs $NX_JOBS: expected a number of VMs"
@@ -349,6 +375,7 @@ write_run_conf() {
 		nx_kv_set "$f" sabotage "${NX_SABOTAGE[*]}" &&
 		nx_kv_set "$f" mmu_modes "${NX_MMU_MODES[*]}" &&
 		nx_kv_set "$f" perf "$NX_PERF" &&
+		nx_kv_set "$f" repeat "$NX_REPEAT" &&
 		nx_kv_set "$f" passtrace_dump "${NX_PASSTRACE_DUMP:-}"
 }
 
@@ -496,7 +523,8 @@ run_kernel() {
 
 # Every kernel of the run (--kernel) under every MMU mode (--mmu), the
 # cases of SEL; TMP the run's scratch folder.  With several cells, their
-# table goes to TOP/matrix.txt.  Returns combine_rc of the cells.
+# table goes to TOP/matrix.txt.  The run's results folder (TOP, else the
+# one cell's) goes to TMP/run_dir.  Returns combine_rc of the cells.
 run_vm() {
 	local sel=$1 tmp=$2 top='' spec rc ncells t0 n m cells=$2/cells
 	local -a specs=("${NX_KERNEL_SPECS[@]}") rcs=() table=()
@@ -521,6 +549,11 @@ run_vm() {
 	done
 	mapfile -t table < <(cut -d' ' -f2- "$cells")
 	mapfile -t -O ${#rcs[@]} rcs < <(cut -d' ' -f1 "$cells" | grep -vx -- -)
+	if [ -n "$top" ]; then
+		echo "$top" >"$tmp/run_dir"
+	else
+		grep -v '^- ' "$cells" | head -n 1 | cut -d= -f2- >"$tmp/run_dir"
+	fi
 	if [ -n "$top" ]; then
 		{
 			"$NX_BUILD/nx_summary" --table "${table[@]}"
@@ -572,7 +605,8 @@ wait_cases() {
 
 # The cases of SEL that the tests of this kernel's series offer, on this
 # machine's KVM, the host state saved before and restored after (also by
-# main's EXIT trap and on_signal); TMP the run's scratch folder.
+# main's EXIT trap and on_signal); TMP the run's scratch folder, where
+# run_dir names the results folder.
 run_host() {
 	local sel=$1 tmp=$2 krec=$2/host.env cat=$2/cases.txt dir raw rc t0 why
 	[ "$(id -u)" = 0 ] || { echo "nx: SKIP --host needs root"; return 4; }
@@ -581,6 +615,7 @@ run_host() {
 	nx_kv_set "$krec" release "$(uname -r)"
 	nx_kv_set "$krec" series "$(series_of_release "$(uname -r)")"
 	dir=$(new_results_dir "$NX_RESULTS" "$(uname -r)") || return 1
+	echo "$dir" >"$tmp/run_dir"
 	why=$(kernel_cases "$krec" "$sel" "$cat") || {
 		infra_failure "$dir" "$why" "$krec"
 		return
@@ -596,7 +631,8 @@ run_host() {
 	perf_on_host "$krec"
 	t0=$(date +%s%N)
 	# In the background, so that a signal is handled at once (on_signal).
-	"$NX_TOP/scripts/run_cases.sh" "$cat" "$NX_TEST_TIMEOUT" >"$raw" &
+	NX_REPEAT=$NX_REPEAT "$NX_TOP/scripts/run_cases.sh" "$cat" "$NX_TEST_TIMEOUT" \
+		>"$raw" &
 	NX_CASES_PID=$!
 	if ! wait_cases "$NX_RUN_TIMEOUT"; then
 		echo "nx: the run did not finish within ${NX_RUN_TIMEOUT}s; stopped"
@@ -619,6 +655,20 @@ run_host() {
 on_exit() {
 	nx_state_restore
 	[ -z "$NX_RUN_TMP" ] || rm -rf "$NX_RUN_TMP"
+}
+
+# --compare: the results of the run (the folder named in RUN_DIR) against
+# NX_COMPARE, whose exit status becomes the run's.  A run that could not
+# produce results (RC 125) or was misused (2) keeps its RC: no gate may
+# pass on results that are not there.
+compare_run() {
+	local run_dir=$1 rc=$2 dir
+	[ -n "$NX_COMPARE" ] || return "$rc"
+	case $rc in 2 | 125) return "$rc" ;; esac
+	dir=$(cat "$run_dir" 2>/dev/null)
+	[ -n "$dir" ] || { echo "nx: --compare: the run left no results" >&2; return 125; }
+	echo "nx: compared with $NX_COMPARE"
+	"$NX_BUILD/nx_summary" --compare "$NX_COMPARE" "$dir"
 }
 
 main() {
@@ -657,7 +707,8 @@ main() {
 		run_host "$sel" "$NX_RUN_TMP"
 	fi
 	rc=$?
-	exit $rc
+	compare_run "$NX_RUN_TMP/run_dir" "$rc"
+	exit
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

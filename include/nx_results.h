@@ -18,6 +18,8 @@
 #define NX_METRIC_TAG	"nx_metric: "
 /* Prefix of the line that reports a case's wall time, in ms. */
 #define NX_DURATION_TAG	"nx_duration_ms: "
+/* run_cases.sh's line after each run of a case run several times. */
+#define NX_REPEAT_TAG	"nx_repeat: run "
 #define NX_MAX_METRICS	16
 #define NX_NAME_LEN	128
 
@@ -25,19 +27,33 @@ void nx_metric(const char *name, double value, const char *unit);
 
 struct nx_metric_val {
 	char name[NX_NAME_LEN];
-	double value;
+	double value;		/* with several samples, their mean */
 	char unit[16];
+	/* The samples of a case run several times (--repeat). */
+	int n;
+	double sum, sumsq, min, max;
 };
 
-enum nx_status { NX_PASS, NX_FAIL, NX_SKIP };
+/*
+ * NX_FLAKY: a case run several times that passed some runs and failed
+ * others ("not ok N NAME # FLAKY passed P of R: WHY"): a failure of its
+ * own kind.
+ */
+enum nx_status { NX_PASS, NX_FAIL, NX_SKIP, NX_FLAKY, NX_NR_STATUS };
 
 struct nx_test_result {
 	char name[NX_NAME_LEN];
 	enum nx_status status;
-	char reason[768];
-	long duration_ms;	/* -1: not reported */
+	char reason[4096];	/* as long as a line nx_results_read reads */
+	long duration_ms;	/* -1: not reported; repeated: all runs' */
 	int nr_metrics;
 	struct nx_metric_val metrics[NX_MAX_METRICS];
+	/*
+	 * The "#" lines between the previous top-level result and this one
+	 * (the case's own output, as run_cases.sh nests it), malloc'd and
+	 * owned by the nx_results; NULL if there were none.
+	 */
+	char *output;
 };
 
 /* Parse "nx_metric: name=value unit" anywhere in @line. */
@@ -45,7 +61,8 @@ bool nx_parse_metric_line(const char *line, struct nx_metric_val *m);
 
 /*
  * Parse a top-level KTAP result line ("ok 3 name # SKIP why",
- * "not ok 4 name # why") into @r (status, name, reason).
+ * "not ok 4 name # why", "not ok 5 name # FLAKY passed 2 of 3: why") into
+ * @r (status, name, reason).
  */
 bool nx_parse_result_line(const char *line, struct nx_test_result *r);
 
@@ -60,8 +77,8 @@ struct nx_results {
 
 /*
  * Append the results of the KTAP document at @path to @res: each
- * top-level result line with the metrics and duration of the diagnostics
- * before it.  False if the file cannot be read (errno says why).
+ * top-level result line with the metrics, duration and output of the
+ * diagnostics before it.  False if the file cannot be read (errno says why).
  */
 bool nx_results_read(const char *path, struct nx_results *res);
 

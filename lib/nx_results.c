@@ -81,6 +81,9 @@ bool nx_parse_result_line(const char *line, struct nx_test_result *r)
 		r->status = NX_SKIP;
 		hash += 4;
 		hash += strspn(hash, " ");
+	} else if (!strncmp(hash, "FLAKY ", 6) && r->status == NX_FAIL) {
+		r->status = NX_FLAKY;
+		hash += 6;
 	}
 	nx_trim_copy(r->reason, sizeof(r->reason), hash, strlen(hash));
 	return r->name[0] != '\0';
@@ -122,17 +125,73 @@ static bool nx_results_add(struct nx_results *res,
 	return true;
 }
 
-/* A "#" line: the pending result's duration or one of its metrics. */
-static void nx_results_diag(const char *line, struct nx_test_result *r)
+/*
+ * Metric @m of @r: a new one, or one more sample of a metric the case
+ * already reported (a case run several times reports each metric once per
+ * run), whose value becomes the mean.
+ */
+static void nx_results_metric(struct nx_test_result *r,
+			      const struct nx_metric_val *m)
+{
+	struct nx_metric_val *to;
+	int i;
+
+	for (i = 0; i < r->nr_metrics; i++)
+		if (!strcmp(r->metrics[i].name, m->name))
+			break;
+	if (i == NX_MAX_METRICS)
+		return;
+	to = &r->metrics[i];
+	if (i == r->nr_metrics) {
+		*to = *m;
+		to->n = 0;
+		to->sum = to->sumsq = 0;
+		to->min = to->max = m->value;
+		r->nr_metrics++;
+	}
+	to->n++;
+	to->sum += m->value;
+	to->sumsq += m->value * m->value;
+	to->min = m->value < to->min ? m->value : to->min;
+	to->max = m->value > to->max ? m->value : to->max;
+	to->value = to->sum / to->n;
+}
+
+/*
+ * A "#" line: the pending result's duration or one of its metrics.  The
+ * end of one run of a case run several times banks its duration in
+ * @runs_ms, so that the result has the time of all its runs.
+ */
+static void nx_results_diag(const char *line, struct nx_test_result *r,
+			    long *runs_ms)
 {
 	const char *d = strstr(line, NX_DURATION_TAG);
 	struct nx_metric_val m;
 
-	if (d)
+	if (!strncmp(line, "# " NX_REPEAT_TAG, 2 + strlen(NX_REPEAT_TAG))) {
+		if (r->duration_ms >= 0)
+			*runs_ms += r->duration_ms;
+		r->duration_ms = -1;
+	} else if (d) {
 		r->duration_ms = atol(d + strlen(NX_DURATION_TAG));
-	else if (nx_parse_metric_line(line, &m) &&
-		 r->nr_metrics < NX_MAX_METRICS)
-		r->metrics[r->nr_metrics++] = m;
+	} else if (nx_parse_metric_line(line, &m)) {
+		nx_results_metric(r, &m);
+	}
+}
+
+/* Append @line to the output of @r; false if out of memory. */
+static bool nx_results_output(struct nx_test_result *r, size_t *len,
+			      const char *line)
+{
+	size_t n = strlen(line);
+	char *grown = realloc(r->output, *len + n + 1);
+
+	if (!grown)
+		return false;
+	memcpy(grown + *len, line, n + 1);
+	r->output = grown;
+	*len += n;
+	return true;
 }
 
 bool nx_results_read(const char *path, struct nx_results *res)
@@ -140,6 +199,8 @@ bool nx_results_read(const char *path, struct nx_results *res)
 	static struct nx_test_result pending;
 	FILE *f = fopen(path, "r");
 	char line[4096];
+	size_t out_len = 0;
+	long runs_ms = 0;
 	bool ok = true;
 
 	if (!f)
@@ -148,18 +209,24 @@ bool nx_results_read(const char *path, struct nx_results *res)
 	pending.duration_ms = -1;
 	while (ok && fgets(line, sizeof(line), f)) {
 		if (line[0] == '#') {
-			nx_results_diag(line, &pending);
+			nx_results_diag(line, &pending, &runs_ms);
+			ok = nx_results_output(&pending, &out_len, line);
 			continue;
 		}
 		if (!strncmp(line, "1..", 3) && res->planned < 0)
 			res->planned = atoi(line + 3);
 		if (!nx_parse_result_line(line, &pending))
 			continue;
+		if (runs_ms)
+			pending.duration_ms = runs_ms;
 		ok = nx_results_add(res, &pending);
 		memset(&pending, 0, sizeof(pending));
 		pending.duration_ms = -1;
+		out_len = 0;
+		runs_ms = 0;
 	}
 	fclose(f);
+	free(pending.output);
 	if (!ok)
 		errno = ENOMEM;
 	return ok;

@@ -46,6 +46,19 @@ fi
 [ -e /usr/lib/x86_64-linux-gnu/libnuma.a ] || missing+=(libnuma-dev)
 # The 7.x framework links libuuid (its cgroup and VFIO helpers).
 [ -e /usr/lib/x86_64-linux-gnu/libuuid.a ] || missing+=(uuid-dev)
+# make check reads junit.xml and summary.json with readers of their own
+# (tests/formats_check.py), not with the suite's writer: Debian's modules,
+# so Debian's python3, whatever else is first in PATH.  The report page
+# (tools/nx_report.py) plots with matplotlib; make check renders it in
+# headless Chromium.
+if [ "${1:-suite}" = check ]; then
+	for mod in junitparser:python3-junitparser jsonschema:python3-jsonschema \
+		matplotlib:python3-matplotlib; do
+		/usr/bin/python3 -c "import ${mod%%:*}" 2>/dev/null ||
+			missing+=("${mod#*:}")
+	done
+	command -v chromium >/dev/null || missing+=(chromium)
+fi
 # objtool and the kernel's signing tools link against these.
 if [ "${1:-suite}" = bisect ]; then
 	[ -e /usr/include/libelf.h ] || missing+=(libelf-dev)

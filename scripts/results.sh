@@ -2,8 +2,9 @@
 # shellcheck shell=bash
 #
 # The results folder of a cell: ktap.log (with a failure for every case a
-# dead guest took with it), params.txt, perf/, cell.txt and summary.json
-# (nx_summary), or the summary.json of a kernel that never ran a test.
+# dead guest took with it), params.txt, perf/, cell.txt, and from
+# nx_summary summary.json, junit.xml and tests/<name>.log; or the
+# summary.json and junit.xml of a kernel that never ran a test.
 # Sourced by run_nx_tests.sh; what is known of the kernel and its boot
 # comes in its record (KREC, docs/runner.md), the reader and writer is
 # NX_BUILD's nx_summary.
@@ -94,7 +95,8 @@ krec_build_dir() {
 }
 
 # Results of a cell: ktap.log, params.txt, perf/<test>.txt (--perf),
-# cell.txt, summary.json and the short summary.  MMU names the cell's mode
+# cell.txt, summary.json, junit.xml, tests/<name>.log (each case's output
+# and result) and the short summary.  MMU names the cell's mode
 # ("" on the host); CASES, if given, the cases the cell was to run; KREC
 # the kernel and its boot.
 summarize() {
@@ -128,6 +130,7 @@ summarize() {
 	mapfile -t meta < <(debian_meta "$krec" "$(krec_build_dir "$krec")")
 	mapfile -t rmeta < <(run_meta "$krec" "$mmu" "")
 	"$NX_BUILD/nx_summary" --ktap "$dir/ktap.log" --out "$dir/summary.json" \
+		--junit "$dir/junit.xml" --case-logs "$dir/tests" \
 		"${meta[@]}" --params "$dir/params.txt" "${rmeta[@]}" \
 		--run-metric "boot_s=$boot_s" --run-metric "run_s=$run_s"
 	rc=$?
@@ -136,8 +139,8 @@ summarize() {
 }
 
 # A kernel that failed before any test ran (not fetched, not booted, QEMU
-# aborted): the summary.json in its results folder DIR says so, with
-# REASON, for a lab's dashboard.  KREC is what is known of the kernel,
+# aborted): the summary.json and junit.xml in its results folder DIR say
+# so, with REASON, for a lab's dashboard.  KREC is what is known of the kernel,
 # LABEL its name if KREC has no release yet.  Returns 125.
 infra_failure() {
 	local dir=$1 reason=$2 krec=$3 label=${4:-}
@@ -146,7 +149,8 @@ infra_failure() {
 	mapfile -t meta < <(debian_meta "$krec" "$(krec_build_dir "$krec")"
 		run_meta "$krec" "" "$label")
 	"$NX_BUILD/nx_summary" --infrastructure "$reason" \
-		--out "$dir/summary.json" "${meta[@]}" >/dev/null
+		--out "$dir/summary.json" --junit "$dir/junit.xml" "${meta[@]}" \
+		>/dev/null
 	echo "nx: results in $dir"
 	return 125
 }

@@ -18,9 +18,17 @@
 #                 kvm: and kvmmmu: events; the counts follow the case's
 #                 output as "# nx_perf: CASE LINE" lines
 #   NX_PERF_SKIP  why --perf counts cannot be taken (one line per case)
+#   NX_REPEAT     run each case this many times, one after the other
+#                 (--repeat): each run's output, then "# nx_repeat: run K
+#                 of N: pass|fail|skip", then one result for the case: ok
+#                 if no run failed (SKIP if all skipped), not ok with the
+#                 last failure's reason if none passed, and if some passed
+#                 and some failed "not ok ... # FLAKY passed P of N: WHY",
+#                 a failure of its own kind, never a pass
 
 catalogue=$1
 timeout_s=$2
+repeat=${NX_REPEAT:-1}
 out=$(mktemp "${TMPDIR:-/tmp}/nx-case.XXXXXX") || exit 1
 perf_out=$out.perf
 rc_file=$out.rc
@@ -44,22 +52,10 @@ stop() {
 }
 trap stop INT TERM HUP
 
-n=$(grep -c . "$catalogue")
-echo "TAP version 13"
-echo "1..$n"
-i=0
-while read -r bin name; do
-	[ -n "$name" ] || continue
-	if ! kill -0 "$runner" 2>/dev/null; then
-		echo "# run_cases: the runner (pid $runner) is gone: no more cases"
-		break
-	fi
-	i=$((i + 1))
-	echo "# selftests: nx: $name"
-	if [ -n "${NX_SKIP_ALL:-}" ]; then
-		echo "ok $i $name # SKIP $NX_SKIP_ALL"
-		continue
-	fi
+# Run case NAME of binary BIN once: its output (and perf counts) as "# "
+# lines; result (pass, fail, skip) and reason say how it ended.
+run_case() {
+	bin=$1 name=$2
 	rm -f "$perf_out" "$perf_out.log" "$rc_file"
 	if [ -n "${NX_PERF_CMD:-}" ]; then
 		# perf stat exits 0 when its command dies of a signal: the
@@ -92,10 +88,49 @@ while read -r bin name; do
 	fi
 	reason=$(sed -n "s/^\(not \)\{0,1\}ok 1 $name # //p" "$out" | tail -n 1)
 	case $rc in
-	0) echo "ok $i $name" ;;
-	4) echo "ok $i $name # SKIP ${reason#SKIP }" ;;
-	137) echo "not ok $i $name # TIMEOUT: killed after $((timeout_s + 30))s" ;;
-	*) echo "not ok $i $name # ${reason:-exit $rc}" ;;
+	0) result=pass reason= ;;
+	4) result=skip reason=${reason#SKIP } ;;
+	137) result=fail reason="TIMEOUT: killed after $((timeout_s + 30))s" ;;
+	*) result=fail reason=${reason:-exit $rc} ;;
 	esac
+}
+
+n=$(grep -c . "$catalogue")
+echo "TAP version 13"
+echo "1..$n"
+i=0
+while read -r bin name; do
+	[ -n "$name" ] || continue
+	if ! kill -0 "$runner" 2>/dev/null; then
+		echo "# run_cases: the runner (pid $runner) is gone: no more cases"
+		break
+	fi
+	i=$((i + 1))
+	echo "# selftests: nx: $name"
+	if [ -n "${NX_SKIP_ALL:-}" ]; then
+		echo "ok $i $name # SKIP $NX_SKIP_ALL"
+		continue
+	fi
+	passed=0 failed=0 run=0 why='' skip_why=''
+	while [ "$run" -lt "$repeat" ]; do
+		run=$((run + 1))
+		run_case "$bin" "$name"
+		case $result in
+		pass) passed=$((passed + 1)) ;;
+		skip) skip_why=$reason ;;
+		*) failed=$((failed + 1)) why=$reason ;;
+		esac
+		[ "$repeat" = 1 ] ||
+			echo "# nx_repeat: run $run of $repeat: $result${reason:+: $reason}"
+	done
+	if [ "$failed" = 0 ] && [ "$passed" = 0 ]; then
+		echo "ok $i $name # SKIP $skip_why"
+	elif [ "$failed" = 0 ]; then
+		echo "ok $i $name"
+	elif [ "$passed" = 0 ]; then
+		echo "not ok $i $name # $why"
+	else
+		echo "not ok $i $name # FLAKY passed $passed of $((passed + failed)): $why"
+	fi
 done <"$catalogue"
 rm -f "$out" "$perf_out" "$perf_out.log" "$rc_file"

@@ -15,6 +15,9 @@
 #   bats       the runner's argument handling, state save/restore, results
 #   lint       shellcheck and the kernel's checkpatch.pl
 #   suite      ./run_nx_tests.sh in a VM booting the pinned Debian kernel
+#   formats    junit.xml and summary.json of the runs, read with Debian's
+#              python3-junitparser and python3-jsonschema
+#              (docs/summary.schema.json), agree with ktap.log case by case
 #   matrix     a slice of --matrix: the pinned 6.12 kernel under the legacy
 #              TDP MMU and shadow paging (quick tests, with --perf), and
 #              Debian's 6.1 under the TDP MMU once `make SERIES=6.1` builds
@@ -199,6 +202,12 @@ suite() {
 
 suite
 
+# What a lab ingests of the suite's run, read by readers not ours (Debian's
+# python3-junitparser and python3-jsonschema): junit.xml and summary.json
+# (docs/summary.schema.json) agree with ktap.log case by case.
+check "formats: the suite's junit.xml, summary.json and tests/*.log agree with ktap.log" \
+	tests/formats_check.py docs/summary.schema.json "$out/suite"
+
 # The accelerator the suite chose on this machine, and why.  Where there is
 # no /dev/kvm, or the CPU has neither svm nor vmx (a /dev/kvm that cannot
 # nest; our CI machines come either way), it must have fallen back to TCG
@@ -346,5 +355,19 @@ check "in the tree: run_kselftest.sh on a lab host (6.12 tree): host state the s
 	nx_recovery_toggle_test nx_worker_life_test nx_split_recovery_test
 
 sub_suite "kvm canaries" tests/run_canaries.sh
+
+# Every summary.json any run above wrote (matrix cells, 6.1, 7.3, lab
+# mode, the infrastructure failure of a forced KVM) validates, with its
+# junit.xml.  Only the runs' folders: the kernel tree copies beside them
+# are large and hold no results.
+all_results() {
+	local d dirs=()
+	for d in suite matrix worker canary forced-kvm debian-7.3 fixed-7.3 host-mode; do
+		[ -d "$out/$d" ] && dirs+=("$out/$d")
+	done
+	tests/formats_check.py docs/summary.schema.json "${dirs[@]}"
+}
+check "formats: every results folder of make check validates and agrees with its ktap.log" \
+	all_results
 
 finish

@@ -12,7 +12,7 @@
 #define MAX_KTAPS	1024
 #define MAX_CELLS	64
 
-static char *ktaps[MAX_KTAPS];
+static char **ktaps;
 static int nr_ktaps;
 
 static int collect_ktap(const char *path, const struct stat *st, int type,
@@ -20,8 +20,14 @@ static int collect_ktap(const char *path, const struct stat *st, int type,
 {
 	const char *base = path + ftw->base;
 
-	if (type == FTW_F && !strcmp(base, "ktap.log") && nr_ktaps < MAX_KTAPS)
-		ktaps[nr_ktaps++] = strdup(path);
+	if (type == FTW_F && !strcmp(base, "ktap.log") && nr_ktaps < MAX_KTAPS) {
+		ktaps[nr_ktaps] = strdup(path);
+		if (!ktaps[nr_ktaps]) {
+			perror("nx_summary");
+			exit(2);
+		}
+		nr_ktaps++;
+	}
 	return 0;
 }
 
@@ -30,22 +36,39 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+int nx_ktap_paths(const char *dir, char ***paths)
+{
+	ktaps = calloc(MAX_KTAPS, sizeof(*ktaps));
+	if (!ktaps) {
+		perror("nx_summary");
+		exit(2);
+	}
+	nr_ktaps = 0;
+	if (nftw(dir, collect_ktap, 16, FTW_PHYS)) {
+		free(ktaps);
+		return -1;
+	}
+	qsort(ktaps, nr_ktaps, sizeof(ktaps[0]), cmp_str);
+	*paths = ktaps;
+	return nr_ktaps;
+}
+
 bool nx_read_results_dir(const char *dir, struct nx_results *res)
 {
-	int i;
+	char **paths;
+	int i, n = nx_ktap_paths(dir, &paths);
 
-	nr_ktaps = 0;
-	if (nftw(dir, collect_ktap, 16, FTW_PHYS))
+	if (n < 0)
 		return false;
-	qsort(ktaps, nr_ktaps, sizeof(ktaps[0]), cmp_str);
-	for (i = 0; i < nr_ktaps; i++) {
-		if (!nx_results_read(ktaps[i], res)) {
-			perror(ktaps[i]);
+	for (i = 0; i < n; i++) {
+		if (!nx_results_read(paths[i], res)) {
+			perror(paths[i]);
 			exit(2);
 		}
-		free(ktaps[i]);
+		free(paths[i]);
 	}
-	return nr_ktaps > 0;
+	free(paths);
+	return n > 0;
 }
 
 static const struct nx_test_result *last_of(const struct nx_results *res,
@@ -98,7 +121,7 @@ static int print_signatures(const struct nx_results *res)
 		exit(2);
 	}
 	for (i = 0; i < res->nr_tests; i++)
-		if (res->tests[i].status == NX_FAIL)
+		if (nx_failed(res->tests[i].status))
 			sig[n++] = signature(&res->tests[i]);
 	qsort(sig, n, sizeof(*sig), cmp_str);
 	for (i = 0; i < n; i++) {
@@ -127,7 +150,7 @@ int nx_query(enum nx_query q, const char *name, const struct nx_results *res)
 	switch (q) {
 	case NX_Q_FAILED:
 		for (i = 0; i < res->nr_tests; i++)
-			if (res->tests[i].status == NX_FAIL)
+			if (nx_failed(res->tests[i].status))
 				puts(res->tests[i].name);
 		return 0;
 	case NX_Q_STATUS:
@@ -140,6 +163,11 @@ int nx_query(enum nx_query q, const char *name, const struct nx_results *res)
 			if (res->tests[i].duration_ms >= 0)
 				printf("%s %ld\n", res->tests[i].name,
 				       res->tests[i].duration_ms);
+		return 0;
+	case NX_Q_CASES:
+		for (i = 0; i < res->nr_tests; i++)
+			printf("%s %s\n", res->tests[i].name,
+			       nx_status_name(res->tests[i].status));
 		return 0;
 	case NX_Q_VERDICT:
 		verdict = nx_run_verdict(res);
@@ -203,7 +231,8 @@ static const char *cell_status(const struct cell *c, const char *name)
 	if (!t)
 		return "-";
 	return t->status == NX_PASS ? "PASS" :
-	       t->status == NX_FAIL ? "FAIL" : "SKIP";
+	       t->status == NX_FAIL ? "FAIL" :
+	       t->status == NX_FLAKY ? "FLAKY" : "SKIP";
 }
 
 /* Tests in the order they first appear, cell by cell. */
@@ -264,7 +293,7 @@ static const char *col_status(int c, const char *row)
 
 static int print_cells(int nr_cells)
 {
-	int c, count[3], bad = 0;
+	int c, count[NX_NR_STATUS], bad = 0;
 
 	for (c = 0; c < nr_cells; c++) {
 		if (!cells[c].ran) {
@@ -273,10 +302,12 @@ static int print_cells(int nr_cells)
 			continue;
 		}
 		nx_count_status(&cells[c].r, count);
-		printf("cell %s: %d passed, %d failed, %d skipped, %s s\n",
-		       cells[c].label, count[NX_PASS], count[NX_FAIL],
-		       count[NX_SKIP], cells[c].run_s);
-		bad |= count[NX_FAIL] > 0;
+		printf("cell %s: %d passed, %d failed, %d skipped", cells[c].label,
+		       count[NX_PASS], count[NX_FAIL], count[NX_SKIP]);
+		if (count[NX_FLAKY])
+			printf(", %d flaky", count[NX_FLAKY]);
+		printf(", %s s\n", cells[c].run_s);
+		bad |= count[NX_FAIL] + count[NX_FLAKY] > 0;
 	}
 	return bad;
 }

@@ -7,10 +7,17 @@
  *
  * usage: nx_summary --ktap FILE --out FILE [--params FILE]
  *                   [--meta KEY=VALUE]... [--run-metric KEY=VALUE]...
+ *                   [--junit FILE] [--case-logs DIR]
  *        nx_summary --infrastructure REASON --out FILE [--meta ...]...
+ *                   [--junit FILE]
  *        nx_summary (--results DIR | --ktap FILE) QUERY
  *        nx_summary --table LABEL=CELL_DIR...
+ *        nx_summary --compare BASE NEW
  *
+ * summary.json follows docs/summary.schema.json; its "version" says which
+ * (NX_SUMMARY_VERSION; docs/runner.md says when it changes).  --junit
+ * writes the same results as JUnit XML (tools/nx_junit.c), --case-logs a
+ * log per case, DIR/<name>.log.
  * --params names a file of "name=value" lines (the KVM module parameters in
  * force).  The run's "status" (passed, failed, skipped) goes into the "run"
  * object; --infrastructure writes the summary of a run that failed before
@@ -25,6 +32,8 @@
  *   --signature      "NAME # REASON" of each failure, numbers masked as N,
  *                    sorted: what a rerun must reproduce (scripts/bisect.sh)
  *   --durations      "NAME MS" of each test that reported its wall time
+ *   --cases          "NAME pass|fail|skip" of each result, in order: what a
+ *                    LAVA test definition reports (docs/labs.md)
  *   --verdict        passed, failed or skipped, with that exit status
  * --table prints a matrix run's table: one row per test, one column per
  * cell (PASS, FAIL, SKIP, or "-": the cell did not run it), then a line per
@@ -33,6 +42,7 @@
  * Exit: 0 all passed (skips allowed), 1 a test failed or the log has no
  * result at all, 4 everything skipped, 125 --infrastructure, 2 usage.
  * --table: 0 every cell ran and none failed, else 1.
+ * --compare (tools/nx_compare.c): 0 no regression, 1 a regression, 2 usage.
  */
 #include <getopt.h>
 #include <math.h>
@@ -42,21 +52,18 @@
 #include "nx_query.h"
 
 #define MAX_KV		32
-
-struct kv {
-	char key[64];
-	char val[512];
-};
+/* summary.json's "version": bumped when a reader would misread a summary. */
+#define NX_SUMMARY_VERSION	1
 
 struct run {
 	struct nx_results r;
-	struct kv meta[MAX_KV], params[MAX_KV], run_metrics[MAX_KV];
+	struct nx_kv meta[MAX_KV], params[MAX_KV], run_metrics[MAX_KV];
 	int nr_meta, nr_params, nr_run_metrics;
 };
 
 static struct run run = { .r = NX_RESULTS_INIT };
 
-static bool parse_kv(const char *s, struct kv *kv)
+static bool parse_kv(const char *s, struct nx_kv *kv)
 {
 	const char *eq = strchr(s, '=');
 	size_t n = eq ? (size_t)(eq - s) : 0;
@@ -70,7 +77,7 @@ static bool parse_kv(const char *s, struct kv *kv)
 	return true;
 }
 
-static void add_kv(struct kv *arr, int *nr, const char *s, const char *what)
+static void add_kv(struct nx_kv *arr, int *nr, const char *s, const char *what)
 {
 	if (*nr == MAX_KV || !parse_kv(s, &arr[*nr])) {
 		fprintf(stderr, "nx_summary: bad %s '%s'\n", what, s);
@@ -96,7 +103,8 @@ static void read_params(const char *path)
 
 const char *nx_status_name(enum nx_status s)
 {
-	return s == NX_PASS ? "pass" : s == NX_SKIP ? "skip" : "fail";
+	return s == NX_PASS ? "pass" : s == NX_SKIP ? "skip" :
+	       s == NX_FLAKY ? "flaky" : "fail";
 }
 
 /* JSON has no NaN or infinity: such a measurement is written as null. */
@@ -108,7 +116,7 @@ static void write_number(FILE *f, double v, const char *fmt)
 		fputs("null", f);
 }
 
-static void write_kv_object(FILE *f, const struct kv *arr, int nr, bool num)
+static void write_kv_object(FILE *f, const struct nx_kv *arr, int nr, bool num)
 {
 	int i;
 
@@ -123,6 +131,19 @@ static void write_kv_object(FILE *f, const struct kv *arr, int nr, bool num)
 			nx_json_string(f, arr[i].val);
 	}
 	fputc('}', f);
+}
+
+/* A metric of a case run several times: its spread (schema: "samples"). */
+static void write_samples(FILE *f, const struct nx_metric_val *m)
+{
+	double var = (m->sumsq - m->sum * m->sum / m->n) / (m->n - 1);
+
+	fprintf(f, ", \"samples\": %d, \"min\": ", m->n);
+	write_number(f, m->min, "%.3f");
+	fputs(", \"max\": ", f);
+	write_number(f, m->max, "%.3f");
+	fputs(", \"sd\": ", f);
+	write_number(f, var > 0 ? sqrt(var) : 0, "%.3f");
 }
 
 static void write_test(FILE *f, const struct nx_test_result *t)
@@ -146,6 +167,8 @@ static void write_test(FILE *f, const struct nx_test_result *t)
 		write_number(f, t->metrics[i].value, "%.3f");
 		fputs(", \"unit\": ", f);
 		nx_json_string(f, t->metrics[i].unit);
+		if (t->metrics[i].n > 1)
+			write_samples(f, &t->metrics[i]);
 		fputc('}', f);
 	}
 	fputs("}}", f);
@@ -160,7 +183,7 @@ static void write_json(const char *path)
 		perror(path);
 		exit(2);
 	}
-	fputs("{\n  \"run\": ", f);
+	fprintf(f, "{\n  \"version\": %d,\n  \"run\": ", NX_SUMMARY_VERSION);
 	write_kv_object(f, run.meta, run.nr_meta, false);
 	fputs(",\n  \"module_parameters\": ", f);
 	write_kv_object(f, run.params, run.nr_params, false);
@@ -178,40 +201,50 @@ static void write_json(const char *path)
 	}
 }
 
-void nx_count_status(const struct nx_results *res, int count[3])
+void nx_count_status(const struct nx_results *res, int count[NX_NR_STATUS])
 {
 	int i;
 
-	count[NX_PASS] = count[NX_FAIL] = count[NX_SKIP] = 0;
+	memset(count, 0, NX_NR_STATUS * sizeof(*count));
 	for (i = 0; i < res->nr_tests; i++)
 		count[res->tests[i].status]++;
 }
 
-/* Exit status of the run: 0 passed, 1 failed or incomplete, 4 all skipped. */
+/*
+ * Exit status of the run: 0 passed, 1 failed (a flaky case too) or
+ * incomplete, 4 all skipped.
+ */
 int nx_run_verdict(const struct nx_results *res)
 {
-	int count[3];
+	int count[NX_NR_STATUS];
 
 	nx_count_status(res, count);
-	if (count[NX_FAIL] || !res->nr_tests || res->planned > res->nr_tests)
+	if (count[NX_FAIL] || count[NX_FLAKY] || !res->nr_tests ||
+	    res->planned > res->nr_tests)
 		return 1;
 	return count[NX_SKIP] == res->nr_tests ? 4 : 0;
 }
 
 static void print_summary(void)
 {
-	int i, count[3];
+	static const char *const word[] = {
+		[NX_FAIL] = "FAILED ", [NX_SKIP] = "SKIPPED", [NX_FLAKY] = "FLAKY  ",
+	};
+	int i, count[NX_NR_STATUS];
 
 	nx_count_status(&run.r, count);
 	for (i = 0; i < run.r.nr_tests; i++) {
 		const struct nx_test_result *t = &run.r.tests[i];
 
 		if (t->status != NX_PASS)
-			printf("  %s %s: %s\n", t->status == NX_FAIL ?
-			       "FAILED " : "SKIPPED", t->name, t->reason);
+			printf("  %s %s: %s\n", word[t->status], t->name,
+			       t->reason);
 	}
-	printf("%d tests: %d passed, %d failed, %d skipped\n", run.r.nr_tests,
+	printf("%d tests: %d passed, %d failed, %d skipped", run.r.nr_tests,
 	       count[NX_PASS], count[NX_FAIL], count[NX_SKIP]);
+	if (count[NX_FLAKY])
+		printf(", %d flaky", count[NX_FLAKY]);
+	putchar('\n');
 	if (run.r.planned > run.r.nr_tests)
 		printf("  MISSING %d of the %d planned tests reported no result\n",
 		       run.r.planned - run.r.nr_tests, run.r.planned);
@@ -241,15 +274,39 @@ const char *nx_verdict_name(int verdict)
 static void bad_usage(void)
 {
 	fputs("usage: nx_summary --ktap FILE --out FILE [--params FILE] [--meta K=V]... [--run-metric K=V]...\n"
-	      "       nx_summary --infrastructure REASON --out FILE [--meta K=V]...\n"
+	      "                  [--junit FILE] [--case-logs DIR]\n"
+	      "       nx_summary --infrastructure REASON --out FILE [--meta K=V]... [--junit FILE]\n"
 	      "       nx_summary (--results DIR | --ktap FILE) (--failed | --status NAME | --reason NAME |\n"
-	      "                  --signature | --durations | --verdict)\n"
-	      "       nx_summary --table LABEL=CELL_DIR...\n",
+	      "                  --signature | --durations | --cases | --verdict)\n"
+	      "       nx_summary --table LABEL=CELL_DIR...\n"
+	      "       nx_summary --compare BASE NEW\n",
 	      stderr);
 	exit(2);
 }
 
-static int write_summary(const char *ktap, const char *out)
+static const char *meta_val(const char *key)
+{
+	int i;
+
+	for (i = 0; i < run.nr_meta; i++)
+		if (!strcmp(run.meta[i].key, key))
+			return run.meta[i].val;
+	return NULL;
+}
+
+/* JUnit's testsuite: "nx-selftests 6.12.118+deb12-amd64 tdp". */
+static void write_junit(const char *path, const char *infra)
+{
+	const char *release = meta_val("kernel_release"), *mmu = meta_val("mmu");
+	char name[1200];
+
+	snprintf(name, sizeof(name), "nx-selftests%s%s%s%s",
+		 release ? " " : "", release ?: "", mmu ? " " : "", mmu ?: "");
+	nx_write_junit(path, name, &run.r, infra, run.meta, run.nr_meta);
+}
+
+static int write_summary(const char *ktap, const char *out, const char *junit,
+			 const char *logs)
 {
 	int verdict;
 
@@ -260,6 +317,10 @@ static int write_summary(const char *ktap, const char *out)
 	verdict = nx_run_verdict(&run.r);
 	set_status(nx_verdict_name(verdict), NULL);
 	write_json(out);
+	if (junit)
+		write_junit(junit, NULL);
+	if (logs)
+		nx_write_case_logs(logs, &run.r);
 	print_summary();
 	return verdict;
 }
@@ -302,14 +363,18 @@ int main(int argc, char **argv)
 		{ "reason", required_argument, NULL, NX_Q_REASON },
 		{ "signature", no_argument, NULL, NX_Q_SIGNATURE },
 		{ "durations", no_argument, NULL, NX_Q_DURATIONS },
+		{ "cases", no_argument, NULL, NX_Q_CASES },
 		{ "verdict", no_argument, NULL, NX_Q_VERDICT },
 		{ "table", no_argument, NULL, 't' },
+		{ "junit", required_argument, NULL, 'j' },
+		{ "case-logs", required_argument, NULL, 'l' },
+		{ "compare", no_argument, NULL, 'c' },
 		{ 0 }
 	};
 	const char *ktap = NULL, *out = NULL, *infra = NULL, *dir = NULL;
-	const char *name = NULL;
+	const char *name = NULL, *junit = NULL, *logs = NULL;
 	enum nx_query q = NX_Q_NONE;
-	bool table = false;
+	bool table = false, compare = false;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -339,6 +404,15 @@ int main(int argc, char **argv)
 		case 't':
 			table = true;
 			break;
+		case 'j':
+			junit = optarg;
+			break;
+		case 'l':
+			logs = optarg;
+			break;
+		case 'c':
+			compare = true;
+			break;
 		case NX_Q_FAILED ... NX_Q_VERDICT:
 			set_query(&q, opt, &name);
 			break;
@@ -346,22 +420,31 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (compare) {
+		if (table || q || ktap || dir || out || infra || junit || logs ||
+		    argc - optind != 2)
+			bad_usage();
+		return nx_compare(argv[optind], argv[optind + 1]);
+	}
 	if (table)
-		return q || ktap || dir || out || infra ? 2 :
+		return q || ktap || dir || out || infra || junit || logs ? 2 :
 		       nx_table(argc - optind, argv + optind);
 	if (q != NX_Q_NONE) {
-		if (out || infra || !ktap == !dir || optind < argc)
+		if (out || infra || junit || logs || !ktap == !dir ||
+		    optind < argc)
 			bad_usage();
 		return answer(q, name, ktap, dir);
 	}
 	if (!out || !ktap == !infra || dir || run.nr_meta > MAX_KV - 2 ||
-	    optind < argc)
+	    optind < argc || (infra && logs))
 		bad_usage();
 	if (infra) {
 		set_status("infrastructure", infra);
 		write_json(out);
+		if (junit)
+			write_junit(junit, infra);
 		printf("run failed before any test: %s\n", infra);
 		return 125;
 	}
-	return write_summary(ktap, out);
+	return write_summary(ktap, out, junit, logs);
 }

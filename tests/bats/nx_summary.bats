@@ -29,9 +29,10 @@ summary() {
 }
 
 # expect_json LINE...: summary.json is strict JSON with exactly these
-# leaves (see json_flat), in order.
+# leaves (see json_flat), in order, after its format's version (1).
 expect_json() {
-	assert_eq "$(json_flat "$JSON")" "$(printf '%s\n' "$@")" "summary.json"
+	assert_eq "$(json_flat "$JSON")" "$(printf '%s\n' .version=1 "$@")" \
+		"summary.json"
 }
 
 # The log of a run with a pass (metrics, duration), a fail and a skip:
@@ -85,7 +86,7 @@ EOT
 		'.tests[2].reason="no 2M hugepages"'
 	# The empty objects have no leaves: check the top-level keys.
 	assert_eq "$(grep -o '^  "[a-z_]*"' "$JSON" | tr -d ' "' | tr '\n' ' ')" \
-		"run module_parameters run_metrics tests " "top-level keys"
+		"version run module_parameters run_metrics tests " "top-level keys"
 	assert_eq "$output" "  FAILED  nx.b.fail: exit 1: recovery did not happen
   SKIPPED nx.c.skip: no 2M hugepages
 3 tests: 1 passed, 1 failed, 1 skipped" "summary"
@@ -136,7 +137,7 @@ EOT
 	assert_status 1
 	assert_eq "$output" "0 tests: 0 passed, 0 failed, 0 skipped"
 	"$NX_PYTHON" -m json.tool "$JSON" >/dev/null
-	assert_eq "$(json_flat "$JSON")" '.run.status="failed"' "leaves"
+	assert_eq "$(json_flat "$JSON")" "$(printf '%s\n' .version=1 '.run.status="failed"')" "leaves"
 	grep -q '"tests": \[' "$JSON" || flunk "no tests array" "$(<"$JSON")"
 }
 

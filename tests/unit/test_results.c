@@ -152,6 +152,16 @@ TEST(result_fail)
 	EXPECT_RESULT("not ok 6 nx.a # SKIP why", NX_FAIL, "nx.a", "SKIP why");
 }
 
+TEST(result_flaky)
+{
+	EXPECT_RESULT("not ok 3 nx.a # FLAKY passed 2 of 3: exit 1: boom",
+		      NX_FLAKY, "nx.a", "passed 2 of 3: exit 1: boom");
+	/* Only a "not ok" line can be flaky: a flake is never a pass. */
+	EXPECT_RESULT("ok 3 nx.a # FLAKY passed 2 of 3", NX_PASS, "nx.a",
+		      "FLAKY passed 2 of 3");
+	EXPECT_RESULT("not ok 3 nx.a # FLAKYish", NX_FAIL, "nx.a", "FLAKYish");
+}
+
 TEST(result_rejects)
 {
 	static const char * const bad[] = {
@@ -180,10 +190,10 @@ TEST(result_rejects)
 TEST(result_long_fields_truncated)
 {
 	struct nx_test_result r;
-	char line[2048];
+	char line[8192];
 
 	/* Both longer than their fields. */
-	snprintf(line, sizeof(line), "not ok 1 %0*d # %0*d", 300, 0, 1000, 0);
+	snprintf(line, sizeof(line), "not ok 1 %0*d # %0*d", 300, 0, 5000, 0);
 	ASSERT_TRUE(nx_parse_result_line(line, &r));
 	EXPECT_EQ(sizeof(r.name) - 1, strlen(r.name));
 	EXPECT_EQ(sizeof(r.reason) - 1, strlen(r.reason));
@@ -222,6 +232,65 @@ TEST(json_string)
 	EXPECT_JSON("\"\\u000d\\u0001\\u001f\"", "\r\x01\x1f");
 	/* Everything from space up, UTF-8 included, is written as it is. */
 	EXPECT_JSON("\" ~\x7f\xc3\xa9\"", " ~\x7f\xc3\xa9");
+}
+
+/* Each result gets the "#" lines since the previous one, and only those. */
+TEST(read_output_per_case)
+{
+	struct nx_results res = NX_RESULTS_INIT;
+	char path[] = "/tmp/nx_test_results.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+
+	ASSERT_LE(0, fd);
+	f = fdopen(fd, "w");
+	ASSERT_NE(NULL, f);
+	fputs("TAP version 13\n1..3\n# a1\n# # a2\nok 1 x.a\nok 2 x.b\n"
+	      "# c1\nnot ok 3 x.c # why\n# trailing\n", f);
+	fclose(f);
+	ASSERT_TRUE(nx_results_read(path, &res));
+	unlink(path);
+	ASSERT_EQ(3, res.nr_tests);
+	EXPECT_STREQ("# a1\n# # a2\n", res.tests[0].output);
+	EXPECT_EQ(NULL, res.tests[1].output);
+	EXPECT_STREQ("# c1\n", res.tests[2].output);
+	EXPECT_STREQ("why", res.tests[2].reason);
+}
+
+/*
+ * A case run several times (--repeat): each metric's samples, their mean
+ * as the value, and the time of all runs.
+ */
+TEST(read_repeated_case)
+{
+	struct nx_results res = NX_RESULTS_INIT;
+	char path[] = "/tmp/nx_test_results.XXXXXX";
+	int fd = mkstemp(path);
+	const struct nx_metric_val *m;
+	FILE *f;
+
+	ASSERT_LE(0, fd);
+	f = fdopen(fd, "w");
+	ASSERT_NE(NULL, f);
+	fputs("1..1\n# # nx_metric: t_ms=10 ms\n# # nx_duration_ms: 5\n"
+	      "# nx_repeat: run 1 of 3: pass\n# # nx_metric: t_ms=12 ms\n"
+	      "# # nx_duration_ms: 6\n# nx_repeat: run 2 of 3: fail: x\n"
+	      "# # nx_metric: t_ms=14 ms\n# # nx_duration_ms: 7\n"
+	      "# nx_repeat: run 3 of 3: pass\n"
+	      "not ok 1 x.a # FLAKY passed 2 of 3: x\n", f);
+	fclose(f);
+	ASSERT_TRUE(nx_results_read(path, &res));
+	unlink(path);
+	ASSERT_EQ(1, res.nr_tests);
+	EXPECT_EQ(NX_FLAKY, res.tests[0].status);
+	EXPECT_EQ(18, res.tests[0].duration_ms);
+	ASSERT_EQ(1, res.tests[0].nr_metrics);
+	m = &res.tests[0].metrics[0];
+	EXPECT_EQ(3, m->n);
+	EXPECT_EQ(12.0, m->value);
+	EXPECT_EQ(10.0, m->min);
+	EXPECT_EQ(14.0, m->max);
+	EXPECT_EQ(10.0 * 10 + 12 * 12 + 14 * 14, m->sumsq);
 }
 
 TEST_HARNESS_MAIN
