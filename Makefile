@@ -40,7 +40,7 @@ endif
 # Goals that need no tree skip it (the archive is asked, about 1 s).
 ifeq ($(KSRC),)
 # upstream-series asks again with SERIES=7.3, which is the one it needs.
-NX_NO_TREE_GOALS := clean distclean check check-quick refresh-versions \
+NX_NO_TREE_GOALS := clean distclean check check-quick refresh-versions report \
 	$(if $(filter 7.3,$(SERIES)),,upstream-series)
 ifneq ($(filter-out $(NX_NO_TREE_GOALS),$(or $(MAKECMDGOALS),all)),)
 NX_RESOLVED := $(shell scripts/debian_version.sh $(SERIES))
