@@ -14,10 +14,7 @@
 load test_helper
 
 setup_file() {
-	NX_BUILD=$BATS_FILE_TMPDIR/build
-	export NX_BUILD
-	make -C "$NX_TOP" -s tools BUILD="$NX_BUILD" >&2
-	[ -x "$NX_BUILD/nx_summary" ]
+	build_nx_summary
 }
 
 setup() {

@@ -14,10 +14,9 @@
 load test_helper
 
 setup_file() {
-	NX_BUILD=$BATS_FILE_TMPDIR/build
+	build_nx_summary
 	ROOT=$BATS_FILE_TMPDIR/results
-	export NX_BUILD ROOT
-	make -C "$NX_TOP" -s tools BUILD="$NX_BUILD" >&2
+	export ROOT
 	command -v chromium >/dev/null ||
 		flunk "chromium is needed (scripts/install_deps.sh check)"
 	cp -r "$NX_FIXTURES/labs" "$ROOT"

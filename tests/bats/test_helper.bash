@@ -204,3 +204,12 @@ fake_apt() {
 	EOF
 	chmod +x "$1/apt-cache" "$1/apt-get"
 }
+
+# For setup_file: build/nx_summary built into the file's own temporary
+# folder, exported as NX_BUILD.
+build_nx_summary() {
+	NX_BUILD=$BATS_FILE_TMPDIR/build
+	export NX_BUILD
+	make -C "$NX_TOP" -s tools BUILD="$NX_BUILD" >&2
+	[ -x "$NX_BUILD/nx_summary" ]
+}
