@@ -690,10 +690,11 @@ main() {
 	NX_RUN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/nx-run.XXXXXX") || exit 125
 	trap 'on_exit' EXIT
 	all=$NX_RUN_TMP/catalogue sel=$NX_RUN_TMP/selected
-	catalogue_all >"$all" || { echo "nx: the tests in $NX_BUILD cannot list their cases" >&2; exit 125; }
+	catalogue_all "$NX_BUILD" "$NX_RUN_TMP/listed" >"$all" ||
+		{ echo "nx: the tests in $NX_BUILD cannot list their cases" >&2; exit 125; }
 	if [ $NX_LIST = 1 ]; then
-		catalogue_needs "$NX_BUILD"
-		exit
+		cat "$NX_RUN_TMP/listed" 2>/dev/null
+		exit 0
 	fi
 	(catalogue_select "$all" "${NX_FILTERS[@]}") >"$sel" || exit 2
 	write_run_conf "$NX_RUN_TMP/run.conf" || exit 125

@@ -66,10 +66,13 @@ suite_build_dir() {
 # "BINARY CASE" lines of every case the binaries in DIR (default:
 # NX_BUILD) offer, from their -l, which answers before the KVM selftest
 # framework starts (NX_SUITE_MAIN), so also on a host without /dev/kvm.
-# A binary whose -l fails: the last line it printed (a framework's skip
-# is on stdout), and 1.  Its stderr is never taken for a case.
+# A case's -l line is its full name, then " # " and what it needs and
+# risks: those lines, as printed, go to the file LISTED if given (what
+# --list shows).  A binary whose -l fails: the last line it printed (a
+# framework's skip is on stdout), and 1.  Its stderr is never taken for a
+# case.
 catalogue_all() {
-	local bin out rc line
+	local bin out rc line listed=${2:-/dev/null}
 	for bin in "${1:-$NX_BUILD}"/*_test; do
 		[ -x "$bin" ] || continue
 		out=$("$bin" -l 2>/dev/null)
@@ -78,21 +81,10 @@ catalogue_all() {
 			echo "$bin -l exited $rc: $(tail -n 1 <<<"$out")" >&2
 			return 1
 		fi
-		# A case's line is its full name, then " # " and what it
-		# needs and risks, for --list (catalogue_needs).
 		[ -z "$out" ] || while IFS= read -r line; do
 			echo "$bin ${line%% *}"
+			echo "$line" >>"$listed"
 		done <<<"$out"
-	done
-}
-
-# Each case of the binaries in DIR (default: NX_BUILD) with what it needs
-# and risks, as their -l prints it: what --list shows.
-catalogue_needs() {
-	local bin
-	for bin in "${1:-$NX_BUILD}"/*_test; do
-		[ -x "$bin" ] || continue
-		"$bin" -l 2>/dev/null || return 1
 	done
 }
 
