@@ -111,6 +111,12 @@ nx_state_dump() {
 	echo "tracing_on=$(cat "$t/tracing_on")"
 }
 
+# Dumps BEFORE and AFTER of nx_state_dump: equal (0, saying how many
+# entries), or their diff and 1.
+nx_state_same() {
+	diff -u "$1" "$2" && echo "host state the same: all $(wc -l <"$1") entries"
+}
+
 # Take the state lock, held by every process the run starts (they inherit
 # the descriptor), so that no second run, nor a restore, overlaps them.
 nx_state_lock() {

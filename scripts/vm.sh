@@ -248,6 +248,12 @@ nx_vm_hostroot_run() {
 	return $rc
 }
 
+# The exit status of the command a lab-host VM in OUT ran (its init's
+# "nx-vm: done (exit N)" on the console), or nothing if it never finished.
+nx_vm_hostroot_status() {
+	sed -n 's/^nx-vm: done (exit \([0-9]*\)).*/\1/p' "$1/console.log"
+}
+
 # Where the accelerator choice looks; the bats tests point these at fakes.
 NX_CPUINFO=${NX_CPUINFO:-/proc/cpuinfo}
 NX_KVM_DEV=${NX_KVM_DEV:-/dev/kvm}

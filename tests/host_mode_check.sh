@@ -31,7 +31,7 @@ tr -d '\r' <"$out/results.raw"
 [ $rc = 0 ] || bail "died or hung (see $out/console.log)"
 # All the proofs ran, and said so: a script that never started (exit 127)
 # must not pass as one without failures.
-status=$(sed -n 's/^nx-vm: done (exit \([0-9]*\)).*/\1/p' "$out/console.log")
+status=$(nx_vm_hostroot_status "$out")
 plan=$(tr -d '\r' <"$out/results.raw" | sed -n 's/^1\.\.\([0-9]*\)$/\1/p')
 ran=$(grep -a -c -E '^(not )?ok [0-9]+ ' "$out/results.raw")
 if [ -z "$plan" ] || [ "$plan" != "$ran" ] || [ "$plan" = 0 ]; then

@@ -41,7 +41,7 @@ nx_state_dump >"$out/state.before"
 # The host state is what it was before the proofs.
 same_state() {
 	nx_state_dump >"$out/state.$1"
-	diff -u "$out/state.before" "$out/state.$1" && echo "host state restored: all $(wc -l <"$out/state.before") entries the same"
+	nx_state_same "$out/state.before" "$out/state.$1"
 }
 
 runner() {

@@ -38,12 +38,8 @@ nx_state_dump >"$work/state.before"
 	tee "$work/ksft.out"
 rc=${PIPESTATUS[0]}
 nx_state_dump >"$work/state.after"
-if diff -u "$work/state.before" "$work/state.after"; then
-	echo "nx-in-tree: host state the same before and after: $(wc -l <"$work/state.before") entries"
-else
-	echo "nx-in-tree: FAIL: the host state changed"
-	rc=1
-fi
+nx_state_same "$work/state.before" "$work/state.after" ||
+	{ echo "nx-in-tree: FAIL: the host state changed"; rc=1; }
 # A vm_only case's -l line ends in "(vm_only)"; in kselftest's output its
 # result is the binary's KTAP line behind "# ".
 for t in "${tests[@]}"; do

@@ -47,7 +47,7 @@ rc=$?
 [ $rc = 125 ] && die "$(nx_kv_get "$krec" infra_why)"
 tr -d '\r' <"$out/results.raw"
 [ $rc = 0 ] || die "the VM died or hung (see $out/console.log)"
-status=$(sed -n 's/^nx-vm: done (exit \([0-9]*\)).*/\1/p' "$out/console.log")
+status=$(nx_vm_hostroot_status "$out")
 ran=$(grep -a -c '^ok [0-9]* selftests: kvm: nx_' "$out/results.raw")
 [ "$ran" -ge "${#tests[@]}" ] || die "$ran of ${#tests[@]} tests reported ok"
 if grep -q '^not ok [0-9]* selftests: kvm: nx_' "$out/results.raw" ||
