@@ -42,6 +42,21 @@ struct nx_trace_rec {
 	int64_t ret;		/* "ret=" of the event, 0 if none */
 };
 
+/* A function symbol to look up, and where /proc/kallsyms has it. */
+struct nx_ksym_want {
+	const char *name;
+	bool found;
+	char mod[128];		/* its module, "" for the core kernel */
+};
+
+/*
+ * Look every name of @w up in one read of /proc/kallsyms.  The kernel
+ * generates that file symbol by symbol on each read, which takes most of
+ * a second under emulation: read once per symbol, it made setting up
+ * probes and deciding traits the longest steps of some cases.
+ */
+void nx_ksyms_lookup(struct nx_ksym_want *w, int n);
+
 /*
  * Is @sym a function symbol in /proc/kallsyms?  @mod (may be NULL) gets its
  * module name, "" for the core kernel.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The running kernel's traits (nx_traits.h): release, MMU mode, symbols. */
+#include <string.h>
 #include <sys/utsname.h>
 
 #include "nx_compat.h"
@@ -7,8 +8,26 @@
 #include "nx_trace.h"
 #include "nx_traits.h"
 
+/* Every trait's symbol, looked up together at the first question. */
 static bool nx_kallsyms_has(const char *sym)
 {
+	static struct nx_ksym_want w[NR_NX_TRAITS];
+	static int nw = -1;
+	const char *s;
+	int i;
+
+	if (nw < 0) {
+		nw = 0;
+		for (i = 0; i < NR_NX_TRAITS; i++) {
+			s = nx_trait_info(i)->symbol;
+			if (s)
+				w[nw++].name = s;
+		}
+		nx_ksyms_lookup(w, nw);
+	}
+	for (i = 0; i < nw; i++)
+		if (!strcmp(w[i].name, sym))
+			return w[i].found;
 	return nx_ksym_find(sym, NULL, 0);
 }
 

@@ -23,6 +23,8 @@
 /* Per CPU; a traced pass of 512 zaps needs about 100 KB. */
 #define NX_TRACE_BUF_KB	"4096"
 #define NX_TRACE_MAX_FILE (16 << 20)
+/* Candidate symbols of one nx_trace_add_probes() call, all probes. */
+#define NX_TRACE_MAX_CANDIDATES 32
 
 static bool nx_trace_mounted;
 
@@ -64,24 +66,41 @@ static char *nx_slurp(const char *path)
 	return buf;
 }
 
-bool nx_ksym_find(const char *sym, char *mod, size_t len)
+void nx_ksyms_lookup(struct nx_ksym_want *w, int n)
 {
 	char line[512], name[256], m[128], type;
-	bool found = false;
-	FILE *f = fopen("/proc/kallsyms", "r");
+	int i, left = n;
+	FILE *f;
 
+	for (i = 0; i < n; i++)
+		w[i].found = false;
+	f = fopen("/proc/kallsyms", "r");
 	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
+		return;
+	while (left && fgets(line, sizeof(line), f)) {
 		m[0] = '\0';
-		if (sscanf(line, "%*s %c %255s [%127[^]]]", &type, name, m) < 2)
+		if (sscanf(line, "%*s %c %255s [%127[^]]]", &type, name, m) < 2 ||
+		    (type != 't' && type != 'T'))
 			continue;
-		found = (type == 't' || type == 'T') && !strcmp(name, sym);
+		for (i = 0; i < n; i++) {
+			if (w[i].found || strcmp(name, w[i].name))
+				continue;
+			w[i].found = true;
+			snprintf(w[i].mod, sizeof(w[i].mod), "%s", m);
+			left--;
+		}
 	}
 	fclose(f);
-	if (found && mod)
-		snprintf(mod, len, "%s", m);
-	return found;
+}
+
+bool nx_ksym_find(const char *sym, char *mod, size_t len)
+{
+	struct nx_ksym_want w = { .name = sym };
+
+	nx_ksyms_lookup(&w, 1);
+	if (w.found && mod)
+		snprintf(mod, len, "%s", w.mod);
+	return w.found;
 }
 
 /* kprobe_events as read for the cleanup: a static buffer, no malloc. */
@@ -204,17 +223,22 @@ void nx_trace_open(void)
 		    strerror(-r));
 }
 
-static const char *nx_probe_target(struct nx_probe *p, char *target,
-				   size_t len)
+/* The first candidate of @p that @w found, as MOD:SYM into @target. */
+static const char *nx_probe_target(const struct nx_probe *p,
+				   const struct nx_ksym_want *w, int nw,
+				   char *target, size_t len)
 {
 	const char *const *s;
-	char mod[128];
+	int i;
 
 	for (s = p->syms; *s; s++) {
-		if (!nx_ksym_find(*s, mod, sizeof(mod)))
+		for (i = 0; i < nw && strcmp(w[i].name, *s); i++)
+			;
+		if (i == nw || !w[i].found)
 			continue;
 		/* MOD:SYM: a static name may exist in more than one place. */
-		snprintf(target, len, "%s%s%s", mod, *mod ? ":" : "", *s);
+		snprintf(target, len, "%s%s%s", w[i].mod, *w[i].mod ? ":" : "",
+			 *s);
 		return *s;
 	}
 	return NULL;
@@ -233,11 +257,28 @@ static void nx_probe_missing(const struct nx_probe *p)
 
 void nx_trace_add_probes(struct nx_probe *p, int n)
 {
+	struct nx_ksym_want w[NX_TRACE_MAX_CANDIDATES];
 	char target[256], def[512];
-	int i, r;
+	const char *const *s;
+	int i, nw = 0, r;
 
+	/* Every candidate of every probe, each once, looked up in one read. */
 	for (i = 0; i < n; i++) {
-		p[i].sym = nx_probe_target(&p[i], target, sizeof(target));
+		for (s = p[i].syms; *s; s++) {
+			r = 0;
+			while (r < nw && strcmp(w[r].name, *s))
+				r++;
+			if (r < nw)
+				continue;
+			TEST_ASSERT(nw < NX_TRACE_MAX_CANDIDATES,
+				    "more than %d candidate symbols to probe",
+				    NX_TRACE_MAX_CANDIDATES);
+			w[nw++].name = *s;
+		}
+	}
+	nx_ksyms_lookup(w, nw);
+	for (i = 0; i < n; i++) {
+		p[i].sym = nx_probe_target(&p[i], w, nw, target, sizeof(target));
 		if (!p[i].sym && p[i].required)
 			nx_probe_missing(&p[i]);
 		if (!p[i].sym)
