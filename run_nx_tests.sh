@@ -631,8 +631,9 @@ run_host() {
 	perf_on_host "$krec"
 	t0=$(date +%s%N)
 	# In the background, so that a signal is handled at once (on_signal).
-	NX_REPEAT=$NX_REPEAT "$NX_TOP/scripts/run_cases.sh" "$cat" "$NX_TEST_TIMEOUT" \
-		>"$raw" &
+	# The KTAP to RAW, the side files (perf/) to the results folder.
+	NX_REPEAT=$NX_REPEAT NX_SIDE_DIR=$dir NX_SUMMARY=$NX_BUILD/nx_summary \
+		"$NX_TOP/scripts/run_cases.sh" "$cat" "$NX_TEST_TIMEOUT" >"$raw" &
 	NX_CASES_PID=$!
 	if ! wait_cases "$NX_RUN_TIMEOUT"; then
 		echo "nx: the run did not finish within ${NX_RUN_TIMEOUT}s; stopped"
@@ -640,9 +641,9 @@ run_host() {
 			"the run did not finish within NX_RUN_TIMEOUT (${NX_RUN_TIMEOUT}s)"
 	fi
 	NX_CASES_PID=
-	grep -E '^(not )?ok ' "$raw"
+	"$NX_BUILD/nx_summary" --ktap "$raw" --cases
 	nx_kv_set "$krec" run_s "$(nx_seconds_between "$t0" "$(date +%s%N)")"
-	nx_print_params >>"$raw"
+	nx_print_params >"$dir/params.txt"
 	nx_state_restore || echo "nx: WARNING: host state not fully restored" >&2
 	summarize "$dir" "$raw" "" "$cat" "$krec"
 	rc=$?

@@ -2,9 +2,10 @@
 # shellcheck shell=bash
 #
 # The results folder of a cell: ktap.log (with a failure for every case a
-# dead guest took with it), params.txt, perf/, cell.txt, and from
-# nx_summary summary.json, junit.xml and tests/<name>.log; or the
-# summary.json and junit.xml of a kernel that never ran a test.
+# dead guest took with it), cell.txt, and from nx_summary summary.json,
+# junit.xml and tests/<name>.log, beside the side files the run put there
+# (params.txt, perf/); or the summary.json and junit.xml of a kernel that
+# never ran a test.
 # Sourced by run_nx_tests.sh; what is known of the kernel and its boot
 # comes in its record (KREC, docs/runner.md), the reader and writer is
 # NX_BUILD's nx_summary.
@@ -36,10 +37,14 @@ kernel_results_dir() {
 # naming why, so that no reader has to count results against the plan
 # to see it.
 missing_results() {
-	local ktap=$1 cases=$2 why=$3 n
-	n=$(grep -c -E '^(not )?ok [0-9]+ ' "$ktap")
+	local ktap=$1 cases=$2 why=$3 n=0 name
+	local -A has=()
+	while read -r name _; do
+		has[$name]=1
+		n=$((n + 1))
+	done < <("$NX_BUILD/nx_summary" --ktap "$ktap" --cases)
 	cut -d' ' -f2 "$cases" | while read -r name; do
-		grep -q -E "^(not )?ok [0-9]+ $name( |\$)" "$ktap" && continue
+		[ -z "${has[$name]:-}" ] || continue
 		n=$((n + 1))
 		echo "not ok $n $name # no result: $why"
 	done
@@ -94,15 +99,17 @@ krec_build_dir() {
 	return 0
 }
 
-# Results of a cell: ktap.log, params.txt, perf/<test>.txt (--perf),
-# cell.txt, summary.json, junit.xml, tests/<name>.log (each case's output
-# and result) and the short summary.  MMU names the cell's mode
-# ("" on the host); CASES, if given, the cases the cell was to run; KREC
-# the kernel and its boot.
+# Results of a cell in DIR: ktap.log from its KTAP stream RAW, and with
+# the side files its run left there (params.txt, perf/<test>.txt with
+# --perf, cell.txt's run_s) summary.json, junit.xml, tests/<name>.log
+# (each case's output and result), cell.txt and the short summary.  MMU
+# names the cell's mode ("" on the host); CASES, if given, the cases the
+# cell was to run; KREC the kernel and its boot.
 summarize() {
 	local dir=$1 raw=$2 mmu=${3:-} cases=${4:-} krec=$5 rc run_s boot_s
 	local -a meta rmeta
-	tr -d '\r' <"$raw" | grep -av '^# nx_\(param\|perf\|cell\): ' >"$dir/ktap.log"
+	# A serial port may have put \r before each \n.
+	tr -d '\r' <"$raw" >"$dir/ktap.log"
 	if [ -n "$cases" ]; then
 		missing_results "$dir/ktap.log" "$cases" \
 			"$(nx_kv_get "$krec" missing_why ||
@@ -111,18 +118,11 @@ summarize() {
 		cat "$dir/missing.ktap" >>"$dir/ktap.log"
 		rm -f "$dir/missing.ktap"
 	fi
-	tr -d '\r' <"$raw" | sed -n 's/^# nx_param: //p' >"$dir/params.txt"
-	if grep -q '^# nx_perf: ' "$raw"; then
-		mkdir -p "$dir/perf"
-		tr -d '\r' <"$raw" | awk -v d="$dir/perf" '
-			sub(/^# nx_perf: /, "") {
-				f = d "/" $1 ".txt"
-				sub(/^[^ ]+ ?/, "")
-				print > f
-			}'
-	fi
-	run_s=$(tr -d '\r' <"$raw" | sed -n 's/^# nx_cell: end [a-z]* run_s=//p')
-	run_s=${run_s:-$(nx_kv_get "$krec" run_s || echo 0)}
+	# A guest that died before the end of the cell sent no parameters.
+	touch "$dir/params.txt"
+	# The guest's time of the cell, else the whole run's.
+	run_s=$(nx_kv_get "$dir/cell.txt" run_s) ||
+		run_s=$(nx_kv_get "$krec" run_s || echo 0)
 	boot_s=$(nx_kv_get "$krec" boot_s || echo 0)
 	printf 'kernel_release=%s\nmmu=%s\nboot_s=%s\nrun_s=%s\n' \
 		"$(nx_kv_get "$krec" release)" "${mmu:-host}" "$boot_s" "$run_s" \

@@ -9,8 +9,8 @@
 # the functions here take it, and the other files they need, as arguments,
 # and read nothing of their caller's variables.  From the environment they
 # read only the documented knobs (NX_ACCEL, NX_BOOT_TIMEOUT, NX_RUN_TIMEOUT,
-# NX_VM_MEM, NX_VM_NUMA, NX_HUGEPAGES_1G, NX_QEMU and the paths NX_TOP and
-# NX_CACHE).  Their own state is the QEMUs running (NX_VM_PIDS, for
+# NX_VM_MEM, NX_VM_NUMA, NX_HUGEPAGES_1G, NX_QEMU and the paths NX_TOP,
+# NX_CACHE and NX_BUILD, whose nx_summary reads the results).  Their own state is the QEMUs running (NX_VM_PIDS, for
 # nx_vm_kill_all from a signal handler) and the Debian builds resolved once
 # per run (nx_debian_versions).
 
@@ -189,7 +189,7 @@ nx_initramfs_pack() {
 # Initramfs OUT of the test VM (scripts/vm/init) for the kernel of KREC:
 # the common part, RUNCONF (the run's options: run_nx_tests.sh
 # write_run_conf), the suite's binaries named in CATALOGUE (lines "BINARY
-# CASE") and run_cases.sh; perf when RUNCONF asks for it.
+# CASE"), run_cases.sh and nx_summary; perf when RUNCONF asks for it.
 nx_build_initramfs() {
 	local out=$1 catalogue=$2 runconf=$3 krec=$4 root bin
 
@@ -200,6 +200,8 @@ nx_build_initramfs() {
 	while read -r bin; do
 		cp "$bin" "$root/nx/bin/"
 	done < <(cut -d' ' -f1 "$catalogue" | sort -u)
+	# run_cases.sh's reader of each case's KTAP (static, like the tests).
+	cp "$NX_BUILD/nx_summary" "$root/nx/"
 	[ "$(nx_kv_get "$runconf" perf)" = 1 ] && nx_initramfs_perf "$root" "$krec"
 	sed "s|^[^ ]*/|/nx/bin/|" "$catalogue" >"$root/nx/cases.txt"
 	nx_initramfs_pack "$root" "$out"
@@ -244,7 +246,8 @@ nx_vm_hostroot_run() {
 		{ nx_kv_set "$krec" infra_why "could not build the initramfs"; return 125; }
 	nx_vm_boot_all "$krec" "$total" "$out" >&2
 	rc=$?
-	rm -f "$out/initramfs.cpio"
+	# A lab host's results are in its share: it sends no side files.
+	rm -f "$out/initramfs.cpio" "$out/side.tar"
 	return $rc
 }
 
@@ -395,12 +398,13 @@ nx_vm_numa_args() {
 }
 
 # The QEMU command line of the kernel of KREC, one word a line: INITRD,
-# console log, results stream (ttyS1), and KREC's share (a lab host's
+# console log, results stream (ttyS1), side files (ttyS2: the test VM's
+# tar archives, scripts/vm/init), and KREC's share (a lab host's
 # 9p shares: / read-only, the share writable; readonly=on is QEMU's own
 # guarantee that the guest cannot write to this machine through the root
 # share).  Every option of the VM is set here.
 nx_qemu_args() {
-	local krec=$1 initrd=$2 console=$3 results=$4 share
+	local krec=$1 initrd=$2 console=$3 results=$4 side=$5 share
 	# no_timer_check: on a loaded host the early IO-APIC timer check of a
 	# TCG guest can fail and panic the boot.
 	local append="console=ttyS0 loglevel=4 panic=-1 oops=panic no_timer_check rdinit=/init"
@@ -415,7 +419,8 @@ nx_qemu_args() {
 		-kernel "$(nx_kv_get "$krec" kernel)" -initrd "$initrd" \
 		-append "$append" \
 		-chardev "file,id=con,path=$console" -serial chardev:con \
-		-chardev "file,id=res,path=$results" -serial chardev:res
+		-chardev "file,id=res,path=$results" -serial chardev:res \
+		-chardev "file,id=side,path=$side" -serial chardev:side
 	share=$(nx_kv_get "$krec" share) || return 0
 	printf '%s\n' \
 		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on" \
@@ -434,13 +439,14 @@ nx_boot_last_words() {
 }
 
 # Start a VM of the kernel of KREC on DIR/initramfs.cpio, its console,
-# results stream and QEMU log in DIR; its pid is appended to NX_VM_PIDS.
+# results stream, side files (side.tar) and QEMU log in DIR; its pid is
+# appended to NX_VM_PIDS.
 nx_vm_start() {
 	local krec=$1 dir=$2
 	local -a cmd
 
 	mapfile -t cmd < <(nx_qemu_args "$krec" "$dir/initramfs.cpio" \
-		"$dir/console.log" "$dir/results.raw")
+		"$dir/console.log" "$dir/results.raw" "$dir/side.tar")
 	"${cmd[@]}" </dev/null >"$dir/qemu.log" 2>&1 &
 	NX_VM_PIDS+=($!)
 }
@@ -456,13 +462,17 @@ nx_vm_kill_all() {
 }
 
 # Top-level results so far of the VMs in DIR..., as "DIR:K NAME STATUS"
-# (the K-th result of DIR's stream: a name recurs once per MMU mode).
+# (the K-th result of DIR's stream: a name recurs once per MMU mode;
+# STATUS pass, skip or FAIL), as NX_BUILD's nx_summary reads them.
 nx_vm_results() {
-	local dir
+	local dir k name status
 	for dir in "$@"; do
-		tr -d '\r' <"$dir/results.raw" 2>/dev/null | awk -v d="$dir" '
-			/^ok [0-9]+ / { print d ":" ++k, $3, ($4 == "#" && $5 == "SKIP") ? "skip" : "pass" }
-			/^not ok [0-9]+ / { print d ":" ++k, $4, "FAIL" }'
+		k=0
+		while read -r name status; do
+			k=$((k + 1))
+			case $status in pass | skip) ;; *) status=FAIL ;; esac
+			echo "$dir:$k $name $status"
+		done < <("$NX_BUILD/nx_summary" --ktap "$dir/results.raw" --cases 2>/dev/null)
 	done
 }
 
