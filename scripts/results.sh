@@ -58,11 +58,11 @@ missing_results() {
 debian_meta() {
 	local krec=$1 build=$2 kv src
 	src=$(cat "$build/.debian-source" 2>/dev/null)
-	for kv in "image=$(nx_kv_get "$krec" deb_image)" \
-		"modules=$(nx_kv_get "$krec" deb_modules)" "source=$src" \
-		"busybox=$(nx_kv_get "$krec" deb_busybox)" \
-		"perf=$(nx_kv_get "$krec" deb_perf)" \
-		"headers=$(nx_kv_get "$krec" deb_headers)"; do
+	for kv in "image=$(nx_krec_get "$krec" deb_image)" \
+		"modules=$(nx_krec_get "$krec" deb_modules)" "source=$src" \
+		"busybox=$(nx_krec_get "$krec" deb_busybox)" \
+		"perf=$(nx_krec_get "$krec" deb_perf)" \
+		"headers=$(nx_krec_get "$krec" deb_headers)"; do
 		[ -n "${kv#*=}" ] && printf '%s\n' --meta "debian_$kv"
 	done
 	return 0
@@ -73,15 +73,15 @@ debian_meta() {
 # accelerator and why), one a line.
 run_meta() {
 	local krec=$1 mmu=$2 label=$3 release accel why series build
-	release=$(nx_kv_get "$krec" release)
-	accel=$(nx_kv_get "$krec" accel)
-	why=$(nx_kv_get "$krec" accel_why)
-	printf '%s\n' --meta "mode=$(nx_kv_get "$krec" mode)"
+	release=$(nx_krec_get "$krec" release)
+	accel=$(nx_krec_get "$krec" accel)
+	why=$(nx_krec_get "$krec" accel_why)
+	printf '%s\n' --meta "mode=$(nx_krec_get "$krec" mode)"
 	[ -z "$mmu" ] || printf '%s\n' --meta "mmu=$mmu"
 	# The tests' build: which framework, which folder (of the checkout).
-	series=$(nx_kv_get "$krec" suite_series) &&
+	series=$(nx_krec_get "$krec" suite_series) &&
 		printf '%s\n' --meta "framework_series=$series"
-	build=$(nx_kv_get "$krec" suite_build) &&
+	build=$(nx_krec_get "$krec" suite_build) &&
 		printf '%s\n' --meta "suite_build=${build#"$NX_TOP"/}"
 	printf '%s\n' --meta "kernel_release=${release:-$label}" \
 		--meta "accel=${accel:-none}"
@@ -93,8 +93,8 @@ run_meta() {
 # NX_BUILD.
 krec_build_dir() {
 	local series dir
-	nx_kv_get "$1" suite_build && return 0
-	series=$(nx_kv_get "$1" series) || { echo "$NX_BUILD"; return 0; }
+	nx_krec_get "$1" suite_build && return 0
+	series=$(nx_krec_get "$1" series) || { echo "$NX_BUILD"; return 0; }
 	dir=$(suite_build_dir "$series") && echo "$dir"
 	return 0
 }
@@ -112,7 +112,7 @@ summarize() {
 	tr -d '\r' <"$raw" >"$dir/ktap.log"
 	if [ -n "$cases" ]; then
 		missing_results "$dir/ktap.log" "$cases" \
-			"$(nx_kv_get "$krec" missing_why ||
+			"$(nx_krec_get "$krec" missing_why ||
 			   echo "the guest died or hung before the test reported (see console.log)")" \
 			>"$dir/missing.ktap"
 		cat "$dir/missing.ktap" >>"$dir/ktap.log"
@@ -122,10 +122,10 @@ summarize() {
 	touch "$dir/params.txt"
 	# The guest's time of the cell, else the whole run's.
 	run_s=$(nx_kv_get "$dir/cell.txt" run_s) ||
-		run_s=$(nx_kv_get "$krec" run_s || echo 0)
-	boot_s=$(nx_kv_get "$krec" boot_s || echo 0)
+		run_s=$(nx_krec_get "$krec" run_s || echo 0)
+	boot_s=$(nx_krec_get "$krec" boot_s || echo 0)
 	printf 'kernel_release=%s\nmmu=%s\nboot_s=%s\nrun_s=%s\n' \
-		"$(nx_kv_get "$krec" release)" "${mmu:-host}" "$boot_s" "$run_s" \
+		"$(nx_krec_get "$krec" release)" "${mmu:-host}" "$boot_s" "$run_s" \
 		>"$dir/cell.txt"
 	mapfile -t meta < <(debian_meta "$krec" "$(krec_build_dir "$krec")")
 	mapfile -t rmeta < <(run_meta "$krec" "$mmu" "")

@@ -5,7 +5,7 @@
 # under QEMU and collect what the guest reports.  Sourced.
 #
 # What a boot needs and what it found travel in a kernel record (KREC, a
-# file of key=value lines, scripts/kv.sh; docs/runner.md lists the keys):
+# file of key=value lines, scripts/kv.sh; scripts/krec.sh declares the keys):
 # the functions here take it, and the other files they need, as arguments,
 # and read nothing of their caller's variables.  From the environment they
 # read only the documented knobs (NX_ACCEL, NX_BOOT_TIMEOUT, NX_RUN_TIMEOUT,
@@ -14,8 +14,8 @@
 # nx_vm_kill_all from a signal handler) and the Debian builds resolved once
 # per run (nx_debian_versions).
 
-# shellcheck source=scripts/kv.sh
-. "$NX_TOP/scripts/kv.sh"
+# shellcheck source=scripts/krec.sh
+. "$NX_TOP/scripts/krec.sh"
 
 # Kernel release of a bzImage, from its setup header (kernel_version field).
 nx_bzimage_release() {
@@ -48,9 +48,9 @@ nx_vm_default_kernel() {
 	dir=$NX_CACHE/pkgs/linux-image-$rel-$NX_DEB_VERSION
 	"$NX_TOP/scripts/debian_pkg.sh" \
 		"linux-image-$rel-unsigned=$NX_DEB_VERSION" "$dir" >&2 || return 1
-	nx_kv_set "$krec" kernel "$dir/boot/vmlinuz-$rel"
-	nx_kv_set "$krec" modules "$dir/lib/modules/$rel"
-	nx_kv_set "$krec" deb_image "linux-image-$rel-unsigned=$NX_DEB_VERSION"
+	nx_krec_set "$krec" kernel "$dir/boot/vmlinuz-$rel"
+	nx_krec_set "$krec" modules "$dir/lib/modules/$rel"
+	nx_krec_set "$krec" deb_image "linux-image-$rel-unsigned=$NX_DEB_VERSION"
 }
 
 # Path of module NAME (kvm_amd or kvm-amd) under DIR, any compression.
@@ -99,8 +99,8 @@ nx_module_deps() {
 nx_module_order() {
 	local krec=$1 dir override name out seen=''
 	shift
-	dir=$(nx_kv_get "$krec" modules) || { echo "nx: no modules for the kernel" >&2; return 1; }
-	override=$(nx_kv_get "$krec" modules_override)
+	dir=$(nx_krec_get "$krec" modules) || { echo "nx: no modules for the kernel" >&2; return 1; }
+	override=$(nx_krec_get "$krec" modules_override)
 	for name in "$@"; do
 		out=$(nx_module_deps "$dir" "$override" "$name" "$seen") || return 1
 		[ -n "$out" ] || continue
@@ -118,8 +118,8 @@ nx_fetch_perf() {
 	pkg=$NX_CACHE/pkgs/linux-perf-$NX_PERF_DEB_VERSION
 	"$NX_TOP/scripts/debian_pkg.sh" "linux-perf=$NX_PERF_DEB_VERSION" \
 		"$pkg" >&2 || return 1
-	nx_kv_set "$krec" deb_perf "linux-perf=$NX_PERF_DEB_VERSION"
-	nx_kv_set "$krec" perf_bin "$pkg/usr/bin/perf"
+	nx_krec_set "$krec" deb_perf "linux-perf=$NX_PERF_DEB_VERSION"
+	nx_krec_set "$krec" perf_bin "$pkg/usr/bin/perf"
 }
 
 # --perf: Debian's perf binary and the shared libraries it needs (from this
@@ -129,7 +129,7 @@ nx_fetch_perf() {
 nx_initramfs_perf() {
 	local root=$1 krec=$2 perf lib
 	nx_fetch_perf "$krec" || { echo "nx: --perf: could not fetch linux-perf" >&2; return 0; }
-	perf=$(nx_kv_get "$krec" perf_bin)
+	perf=$(nx_krec_get "$krec" perf_bin)
 	if ldd "$perf" | grep -q 'not found'; then
 		echo "nx: --perf: libraries of perf missing on this host" \
 			"(scripts/install_deps.sh perf):" \
@@ -159,7 +159,7 @@ nx_initramfs_root() {
 	bb=$NX_CACHE/pkgs/busybox-static-$NX_BUSYBOX_DEB_VERSION
 	"$NX_TOP/scripts/debian_pkg.sh" "busybox-static=$NX_BUSYBOX_DEB_VERSION" \
 		"$bb" >&2 || return 1
-	nx_kv_set "$krec" deb_busybox "busybox-static=$NX_BUSYBOX_DEB_VERSION"
+	nx_krec_set "$krec" deb_busybox "busybox-static=$NX_BUSYBOX_DEB_VERSION"
 	order=$(nx_module_order "$krec" "$@") || return 1
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,nx/bin,nx/modules}
 	cp "$bb/bin/busybox" "$root/bin/busybox"
@@ -226,7 +226,7 @@ nx_build_hostroot_initramfs() {
 	local rc=$?
 	rm -f "$conf"
 	[ $rc = 0 ] || { rm -rf "$root"; return 1; }
-	nx_kv_set "$krec" share "$results"
+	nx_krec_set "$krec" share "$results"
 	nx_initramfs_pack "$root" "$out"
 }
 
@@ -239,11 +239,11 @@ nx_vm_hostroot_run() {
 	local krec=$1 out=$2 total=$3 cmd=$4 rc
 	rm -f "$out/accel.env"
 	if ! nx_vm_accel "$krec" "$out/accel.env" >&2; then
-		nx_kv_set "$krec" infra_why "$(nx_kv_get "$krec" accel_why)"
+		nx_krec_set "$krec" infra_why "$(nx_krec_get "$krec" accel_why)"
 		return 125
 	fi
 	nx_build_hostroot_initramfs "$out/initramfs.cpio" "$out" "$cmd" "$krec" ||
-		{ nx_kv_set "$krec" infra_why "could not build the initramfs"; return 125; }
+		{ nx_krec_set "$krec" infra_why "could not build the initramfs"; return 125; }
 	nx_vm_boot_all "$krec" "$total" "$out" >&2
 	rc=$?
 	# A lab host's results are in its share: it sends no side files.
@@ -345,14 +345,14 @@ nx_vm_choose_accel() {
 nx_vm_accel() {
 	local krec=$1 choice=$2 made
 	if [ ! -s "$choice" ]; then
-		if ! made=$(nx_vm_choose_accel "$(nx_kv_get "$krec" kernel)"); then
-			nx_kv_put "$krec" <<<"$made"
+		if ! made=$(nx_vm_choose_accel "$(nx_krec_get "$krec" kernel)"); then
+			nx_krec_put "$krec" <<<"$made"
 			return 1
 		fi
 		nx_kv_put "$choice" <<<"$made" || return 1
 		echo "nx: accelerator $(nx_kv_get "$choice" accel): $(nx_kv_get "$choice" accel_why)"
 	fi
-	nx_kv_put "$krec" <"$choice"
+	nx_krec_put "$krec" <"$choice"
 }
 
 # QEMU's options of accelerator ACCEL (kvm or tcg), one a line.
@@ -412,16 +412,16 @@ nx_qemu_args() {
 	append+=" hugepagesz=1G hugepages=${NX_HUGEPAGES_1G:-1}"
 
 	printf '%s\n' "$NX_QEMU"
-	nx_qemu_accel_args "$(nx_kv_get "$krec" accel)"
+	nx_qemu_accel_args "$(nx_krec_get "$krec" accel)"
 	printf '%s\n' -smp 2 -m "${NX_VM_MEM:-5120}"
 	nx_vm_numa_args
 	printf '%s\n' -nodefaults -no-reboot -display none -monitor none \
-		-kernel "$(nx_kv_get "$krec" kernel)" -initrd "$initrd" \
+		-kernel "$(nx_krec_get "$krec" kernel)" -initrd "$initrd" \
 		-append "$append" \
 		-chardev "file,id=con,path=$console" -serial chardev:con \
 		-chardev "file,id=res,path=$results" -serial chardev:res \
 		-chardev "file,id=side,path=$side" -serial chardev:side
-	share=$(nx_kv_get "$krec" share) || return 0
+	share=$(nx_krec_get "$krec" share) || return 0
 	printf '%s\n' \
 		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on" \
 		-device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot" \
@@ -524,7 +524,7 @@ nx_vm_wait_ready() {
 		fi
 		con=console.log
 		[ ${#dirs[@]} = 1 ] || con=${dirs[$i]##*/}/console.log
-		nx_kv_set "$krec" infra_why "$why (see $con): $(nx_boot_last_words "${dirs[$i]}")"
+		nx_krec_set "$krec" infra_why "$why (see $con): $(nx_boot_last_words "${dirs[$i]}")"
 		nx_vm_kill_all
 		return 125
 	done
@@ -568,8 +568,8 @@ nx_vm_boot_all() {
 	local -a dirs=("$@")
 
 	NX_VM_PIDS=()
-	kernel=$(nx_kv_get "$krec" kernel)
-	echo "nx: booting $(basename "$kernel") under QEMU ($(nx_kv_get "$krec" accel))" \
+	kernel=$(nx_krec_get "$krec" kernel)
+	echo "nx: booting $(basename "$kernel") under QEMU ($(nx_krec_get "$krec" accel))" \
 		"in ${#dirs[@]} VM$([ ${#dirs[@]} = 1 ] || echo s)"
 	t0=$(date +%s%N)
 	for dir in "${dirs[@]}"; do
@@ -578,7 +578,7 @@ nx_vm_boot_all() {
 	nx_vm_wait_ready "$krec" "${dirs[@]}" || return 125
 	t1=$(date +%s%N)
 	boot_s=$(nx_seconds_between "$t0" "$t1")
-	nx_kv_set "$krec" boot_s "$boot_s"
+	nx_krec_set "$krec" boot_s "$boot_s"
 	echo "nx: $(grep -a -m1 '^nx-vm: kvm ready' "${dirs[0]}/console.log") after ${boot_s}s"
 
 	deadline=$(($(date +%s) + ${NX_RUN_TIMEOUT:-1800}))
@@ -590,6 +590,6 @@ nx_vm_boot_all() {
 	rm -f "$seen"
 	[ -t 1 ] && echo
 	NX_VM_PIDS=()
-	nx_kv_set "$krec" run_s "$(nx_seconds_between "$t1" "$(date +%s%N)")"
+	nx_krec_set "$krec" run_s "$(nx_seconds_between "$t1" "$(date +%s%N)")"
 	return $rc
 }
