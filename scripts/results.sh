@@ -37,10 +37,11 @@ kernel_results_dir() {
 # naming why, so that no reader has to count results against the plan
 # to see it.
 missing_results() {
-	local ktap=$1 cases=$2 why=$3 n=0 name
+	local ktap=$1 cases=$2 why=$3 n=0 line name
 	local -A has=()
-	while read -r name _; do
-		has[$name]=1
+	# "NAME STATUS" lines: the status is the last word.
+	while read -r line; do
+		has[${line% *}]=1
 		n=$((n + 1))
 	done < <("$NX_BUILD/nx_summary" --ktap "$ktap" --cases)
 	cut -d' ' -f2 "$cases" | while read -r name; do

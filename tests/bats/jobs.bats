@@ -190,6 +190,23 @@ x.one.txt
 y.two.txt"
 }
 
+@test "nx_vm_results: the results so far of each VM, numbered, as nx_summary reads them" {
+	mkdir -p "$D/vm-1" "$D/vm-2"
+	printf '%s\r\n' "TAP version 13" "1..4" "# ok 9 nested" "ok 1 x.one" \
+		"not ok 2 y.one # broke" "ok 3 z.one # SKIP no THP" \
+		"not ok 4 x.two # FLAKY passed 1 of 2: broke" >"$D/vm-1/results.raw"
+	# A lab host's stream: TAP whose names have spaces.
+	printf '%s\n' "1..2" "ok 1 the share refuses: root_share" "# half a li" \
+		>"$D/vm-2/results.raw"
+	sourced 'nx_vm_results "$D/vm-1" "$D/vm-2" "$D/vm-3"'
+	assert_status 0
+	assert_eq "$output" "$D/vm-1:1 x.one pass
+$D/vm-1:2 y.one FAIL
+$D/vm-1:3 z.one skip
+$D/vm-1:4 x.two FAIL
+$D/vm-2:1 the share refuses: root_share pass"
+}
+
 @test "name_vm_consoles: a failure names its VM's console log" {
 	mkdir -p "$D/vm-1" "$D/vm-2"
 	printf '/b/x_test x.one\n' >"$D/vm-1/cases.txt"
