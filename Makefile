@@ -114,10 +114,12 @@ tests: $(KSRC_DEP)
 tools: $(BUILD)/nx_summary
 
 NX_SUMMARY_SRCS := tools/nx_summary.c tools/nx_query.c tools/nx_junit.c \
-	tools/nx_compare.c lib/nx_results.c
+	tools/nx_compare.c tools/nx_stream.c lib/nx_results.c
+# Static: the test VM's initramfs carries it for run_cases.sh, with no
+# C library of its own.
 $(BUILD)/nx_summary: $(NX_SUMMARY_SRCS) tools/nx_query.h include/nx_results.h
 	@mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) -Itools $(NX_SUMMARY_SRCS) -o $@ -lm
+	$(HOSTCC) $(HOST_CFLAGS) -static -Itools $(NX_SUMMARY_SRCS) -o $@ -lm
 
 # Unit tests of the lib/ code that needs no KVM, on the kernel's kselftest
 # harness.  tools/include has the linux/compiler.h that nx_harness.h uses.

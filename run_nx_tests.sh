@@ -333,10 +333,10 @@ build_suite() {
 # none of whose cases that build offers.
 kernel_cases() {
 	local krec=$1 sel=$2 cat=$3 series dir src
-	series=$(framework_series "$(nx_kv_get "$krec" series)")
+	series=$(framework_series "$(nx_krec_get "$krec" series)")
 	dir=$(suite_build_dir "$series") || { echo "$dir"; return 1; }
-	nx_kv_set "$krec" suite_series "$series"
-	nx_kv_set "$krec" suite_build "$dir"
+	nx_krec_set "$krec" suite_series "$series"
+	nx_krec_set "$krec" suite_build "$dir"
 	catalogue_for "$dir" "$sel" 2>"$cat.err" >"$cat" || {
 		echo "the tests in $dir cannot list their cases: $(cat "$cat.err")"
 		return 1
@@ -386,19 +386,19 @@ fetch_kernel() {
 	local spec=$1 krec=$2 out
 	if [ -n "$spec" ]; then
 		if ! out=$("$NX_TOP/scripts/debian_kernel.sh" "$spec") ||
-		   ! nx_kv_put "$krec" <<<"$out"; then
+		   ! nx_krec_put "$krec" <<<"$out"; then
 			echo "could not fetch Debian kernel $spec"
 			return 1
 		fi
 	elif [ -n "$NX_KERNEL" ]; then
-		nx_kv_set "$krec" kernel "$NX_KERNEL"
-		nx_kv_set "$krec" modules "$NX_MODULES"
+		nx_krec_set "$krec" kernel "$NX_KERNEL"
+		nx_krec_set "$krec" modules "$NX_MODULES"
 	else
 		nx_vm_default_kernel "$krec" || { echo "could not fetch the kernel"; return 1; }
 	fi
 	# Rebuilt modules that win over the kernel's (run_canaries.sh).
 	[ -z "${NX_MODULES_OVERRIDE:-}" ] ||
-		nx_kv_set "$krec" modules_override "$NX_MODULES_OVERRIDE"
+		nx_krec_set "$krec" modules_override "$NX_MODULES_OVERRIDE"
 }
 
 # --kvm-src: kvm.ko and kvm-amd.ko rebuilt from NX_KVM_SRC for the kernel
@@ -407,13 +407,13 @@ fetch_kernel() {
 rebuild_kvm() {
 	local krec=$1 out=$NX_CACHE/kvm-modules rc
 	[ -n "$NX_KVM_SRC" ] || return 0
-	"$NX_TOP/scripts/build_kvm_modules.sh" --release "$(nx_kv_get "$krec" release)" \
+	"$NX_TOP/scripts/build_kvm_modules.sh" --release "$(nx_krec_get "$krec" release)" \
 		"$NX_KVM_SRC" "$out"
 	rc=$?
 	[ $rc = 0 ] || return $rc
-	nx_kv_set "$krec" modules_override "$out"
+	nx_krec_set "$krec" modules_override "$out"
 	# The headers it built against (build_kvm_modules.sh names them).
-	nx_kv_set "$krec" deb_headers "$(cat "$out/.debian-headers" 2>/dev/null)"
+	nx_krec_set "$krec" deb_headers "$(cat "$out/.debian-headers" 2>/dev/null)"
 }
 
 # Boot the VMs of a kernel (KREC) in KDIR, the cases of CAT dealt out over
@@ -438,7 +438,7 @@ boot_kernel() {
 		rm -f "$vdir/initramfs.cpio"
 	done
 	if [ $rc -eq 125 ]; then
-		infra_failure "$kdir" "$(nx_kv_get "$krec" infra_why)" "$krec"
+		infra_failure "$kdir" "$(nx_krec_get "$krec" infra_why)" "$krec"
 		return
 	fi
 	# shellcheck disable=SC2086 # one folder per word
@@ -467,29 +467,29 @@ run_kernel() {
 	label=${spec:+debian-$spec}
 	label=${label:-kernel}
 	krec=$(mktemp "$tmp/kernel.XXXXXX") || return 125
-	nx_kv_set "$krec" mode vm
+	nx_krec_set "$krec" mode vm
 	why=$(fetch_kernel "$spec" "$krec") ||
 		{ early_failure "$top" "$label" "$why" "$krec"; return; }
-	release=$(nx_bzimage_release "$(nx_kv_get "$krec" kernel)") || {
-		early_failure "$top" "$label" "$(nx_kv_get "$krec" kernel) is not a bzImage" "$krec"
+	release=$(nx_bzimage_release "$(nx_krec_get "$krec" kernel)") || {
+		early_failure "$top" "$label" "$(nx_krec_get "$krec" kernel) is not a bzImage" "$krec"
 		return
 	}
-	nx_kv_set "$krec" release "$release"
+	nx_krec_set "$krec" release "$release"
 	rebuild_kvm "$krec"
 	case $? in
 	0) ;;
 	2) return 2 ;;
 	*) early_failure "$top" "$label" "could not build kvm modules from $NX_KVM_SRC" "$krec"; return ;;
 	esac
-	series=$(nx_kv_get "$krec" series) || series=$(series_of_release "$release")
-	nx_kv_set "$krec" series "$series"
+	series=$(nx_krec_get "$krec" series) || series=$(series_of_release "$release")
+	nx_krec_set "$krec" series "$series"
 	# Column label of the kernel: 6.12.117, 6.1.0-56.
 	label=${release%-amd64}
 	label=${label%+deb*}
 	kdir=$(kernel_results_dir "$top" "$release" "$NX_RESULTS") || return 125
 	[ -n "$top" ] || flat=1
 	nx_vm_accel "$krec" "$tmp/accel.env" || {
-		infra_failure "$kdir" "$(nx_kv_get "$krec" accel_why)" "$krec"
+		infra_failure "$kdir" "$(nx_krec_get "$krec" accel_why)" "$krec"
 		return
 	}
 	cat=$kdir/cases.txt
@@ -572,7 +572,7 @@ perf_on_host() {
 	local krec=$1 bin
 	[ "$NX_PERF" = 1 ] || return 0
 	if nx_fetch_perf "$krec"; then
-		bin=$(nx_kv_get "$krec" perf_bin)
+		bin=$(nx_krec_get "$krec" perf_bin)
 		nx_perf_setup "$bin" "no perf at $bin"
 	else
 		export NX_PERF_SKIP="could not fetch linux-perf"
@@ -611,9 +611,9 @@ run_host() {
 	local sel=$1 tmp=$2 krec=$2/host.env cat=$2/cases.txt dir raw rc t0 why
 	[ "$(id -u)" = 0 ] || { echo "nx: SKIP --host needs root"; return 4; }
 	[ -c /dev/kvm ] || { echo "nx: SKIP --host needs /dev/kvm"; return 4; }
-	nx_kv_set "$krec" mode host
-	nx_kv_set "$krec" release "$(uname -r)"
-	nx_kv_set "$krec" series "$(series_of_release "$(uname -r)")"
+	nx_krec_set "$krec" mode host
+	nx_krec_set "$krec" release "$(uname -r)"
+	nx_krec_set "$krec" series "$(series_of_release "$(uname -r)")"
 	dir=$(new_results_dir "$NX_RESULTS" "$(uname -r)") || return 1
 	echo "$dir" >"$tmp/run_dir"
 	why=$(kernel_cases "$krec" "$sel" "$cat") || {
@@ -631,18 +631,19 @@ run_host() {
 	perf_on_host "$krec"
 	t0=$(date +%s%N)
 	# In the background, so that a signal is handled at once (on_signal).
-	NX_REPEAT=$NX_REPEAT "$NX_TOP/scripts/run_cases.sh" "$cat" "$NX_TEST_TIMEOUT" \
-		>"$raw" &
+	# The KTAP to RAW, the side files (perf/) to the results folder.
+	NX_REPEAT=$NX_REPEAT NX_SIDE_DIR=$dir NX_SUMMARY=$NX_BUILD/nx_summary \
+		"$NX_TOP/scripts/run_cases.sh" "$cat" "$NX_TEST_TIMEOUT" >"$raw" &
 	NX_CASES_PID=$!
 	if ! wait_cases "$NX_RUN_TIMEOUT"; then
 		echo "nx: the run did not finish within ${NX_RUN_TIMEOUT}s; stopped"
-		nx_kv_set "$krec" missing_why \
+		nx_krec_set "$krec" missing_why \
 			"the run did not finish within NX_RUN_TIMEOUT (${NX_RUN_TIMEOUT}s)"
 	fi
 	NX_CASES_PID=
-	grep -E '^(not )?ok ' "$raw"
-	nx_kv_set "$krec" run_s "$(nx_seconds_between "$t0" "$(date +%s%N)")"
-	nx_print_params >>"$raw"
+	"$NX_BUILD/nx_summary" --ktap "$raw" --cases
+	nx_krec_set "$krec" run_s "$(nx_seconds_between "$t0" "$(date +%s%N)")"
+	nx_print_params >"$dir/params.txt"
 	nx_state_restore || echo "nx: WARNING: host state not fully restored" >&2
 	summarize "$dir" "$raw" "" "$cat" "$krec"
 	rc=$?

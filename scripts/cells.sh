@@ -3,9 +3,10 @@
 #
 # Several VMs and cells of one kernel: dealing the cases out over the VMs
 # (--jobs), splitting each VM's stream into its cells (--mmu), merging
-# the VMs' streams of a cell into one, and the exit code of several
-# cells.  Sourced by run_nx_tests.sh; every input is an argument (the
-# results reader is NX_BUILD's nx_summary).
+# the VMs' streams and side files of a cell into one, and the exit code
+# of several cells.  Sourced by run_nx_tests.sh; every input is an
+# argument (the results reader is NX_BUILD's nx_summary: nothing here
+# reads KTAP itself).
 
 # "NAME MS" of each case of the newest run under RESULTS (its newest
 # ktap.log): how long the cases took last time (none on a first run).
@@ -60,104 +61,90 @@ shard_cases() {
 	done
 }
 
-# Split a VM's results stream at its "# nx_cell: begin MODE" lines into
-# BASE/MODE/results.raw (BASE/results.raw itself when FLAT=1: a run of
-# one cell keeps the folder layout of a plain run), for each of MODES
-# (space-separated, --mmu).  A mode whose cell never began gets an empty
-# stream.
-split_cells() {
-	local raw=$1 base=$2 flat=$3 modes=${4:-tdp} m
-	for m in $modes; do
-		[ "$flat" = 1 ] || mkdir -p "$base/$m"
-	done
-	tr -d '\r' <"$raw" | awk -v base="$base" -v flat="$flat" '
-		/^# nx_cell: begin / {
-			f = flat ? base "/cell.raw" : base "/" $4 "/results.raw"
-		}
-		f { print > f }'
-	if [ "$flat" = 1 ]; then
-		# A guest that died before its first cell: keep what it sent.
-		[ -e "$base/cell.raw" ] || cp "$raw" "$base/cell.raw"
-		mv "$base/cell.raw" "$raw"
-		return 0
+# The side files a VM sent (VDIR/side.tar: a tar archive per cell, one
+# after the other, scripts/vm/init) into VDIR/side/MODE/.  A VM that died
+# while sending leaves an archive cut short: what it holds whole is kept.
+unpack_side() {
+	local vdir=$1
+	mkdir -p "$vdir/side" || return 1
+	if [ -s "$vdir/side.tar" ] &&
+	   ! tar -x -i -f "$vdir/side.tar" -C "$vdir/side" 2>"$vdir/side.err"; then
+		echo "nx: $vdir: side files cut short: $(tail -n 1 "$vdir/side.err")" >&2
 	fi
-	for m in $modes; do
-		[ -e "$base/$m/results.raw" ] || : >"$base/$m/results.raw"
-	done
+	rm -f "$vdir/side.tar" "$vdir/side.err"
 }
 
-# The results streams of the VMs in VMDIR... (or DIR itself), one per
-# cell of MODES (FLAT: the one cell is DIR itself), as one stream in
-# catalogue order: each test's block
-# (from its "# selftests: nx: NAME" line to its result line) renumbered,
-# "1..N" the whole catalogue (a test whose VM died goes missing, which
-# fails the cell), the parameters of the first VM, the longest run_s.
+# Split a VM's results stream RAW into BASE/MODE/results.raw for each of
+# MODES (space-separated, --mmu): the guest runs the cells in that order,
+# one KTAP document each (nx_summary --split).  A mode whose cell never
+# began gets an empty stream.
+split_cells() {
+	local raw=$1 base=$2 modes=${3:-tdp} m
+	local -a outs=()
+	for m in $modes; do
+		mkdir -p "$base/$m" || return 1
+		outs+=("$base/$m/results.raw")
+	done
+	"$NX_BUILD/nx_summary" --split "$raw" "${outs[@]}"
+}
+
+# The side files of cell MODE from the VMs in VDIR... (unpack_side) into
+# the cell's folder CELL: the parameters of the first VM that sent them,
+# every VM's perf/, and in cell.txt the longest run_s.
+gather_side() {
+	local cell=$1 m=$2 vdir src s run_s=
+	shift 2
+	for vdir in "$@"; do
+		src=$vdir/side/$m
+		[ -d "$src" ] || continue
+		[ -e "$cell/params.txt" ] || [ ! -e "$src/params.txt" ] ||
+			cp "$src/params.txt" "$cell/params.txt"
+		if [ -d "$src/perf" ]; then
+			mkdir -p "$cell/perf" && cp "$src/perf/"* "$cell/perf/"
+		fi
+		s=$(nx_kv_get "$src/cell.txt" run_s) || continue
+		[ -n "$run_s" ] && [ "$s" -le "$run_s" ] || run_s=$s
+	done
+	[ -z "$run_s" ] || printf 'mmu=%s\nrun_s=%s\n' "$m" "$run_s" >"$cell/cell.txt"
+}
+
+# The results of the VMs in VMDIR... (or DIR itself), per cell of MODES
+# (FLAT: the one cell is DIR itself): each cell's results.raw, one KTAP
+# document in catalogue order (nx_summary --merge: renumbered, "1..N" the
+# whole catalogue, so a test whose VM died goes missing, which fails the
+# cell), and its side files (gather_side).
 merge_shards() {
-	local cat=$1 dir=$2 flat=$3 modes=${4:-tdp} m vdir
+	local cat=$1 dir=$2 flat=$3 modes=${4:-tdp} m vdir cdir
 	shift 4
-	if [ "$1" = "$dir" ]; then
-		split_cells "$dir/results.raw" "$dir" "$flat" "$modes"
-		return
-	fi
 	for vdir in "$@"; do
 		# A VM that never started its tests sent nothing.
 		touch "$vdir/results.raw"
-		split_cells "$vdir/results.raw" "$vdir" "$flat" "$modes"
+		unpack_side "$vdir" || return 1
+		[ "$flat" = 1 ] || split_cells "$vdir/results.raw" "$vdir" "$modes" ||
+			return 1
 	done
 	for m in $modes; do
-		local -a raws=()
-		for vdir in "$@"; do
-			if [ "$flat" = 1 ]; then
-				raws+=("$vdir/results.raw")
-			else
-				raws+=("$vdir/$m/results.raw")
-			fi
-		done
-		if [ "$flat" = 1 ]; then
-			merge_streams "$cat" "${raws[@]}" >"$dir/results.raw"
-		else
-			mkdir -p "$dir/$m"
-			merge_streams "$cat" "${raws[@]}" >"$dir/$m/results.raw"
+		cdir=$dir
+		[ "$flat" = 1 ] || cdir=$dir/$m
+		mkdir -p "$cdir" || return 1
+		if [ "$1" != "$dir" ]; then
+			local -a raws=()
+			for vdir in "$@"; do
+				if [ "$flat" = 1 ]; then
+					raws+=("$vdir/results.raw")
+				else
+					raws+=("$vdir/$m/results.raw")
+				fi
+			done
+			"$NX_BUILD/nx_summary" --merge "$cat" "${raws[@]}" \
+				>"$cdir/results.raw" || return 1
+			rm -f "${raws[@]}"
 		fi
-		rm -f "${raws[@]}"
+		gather_side "$cdir" "$m" "$@"
 	done
-}
-
-# The streams of FILE... merged in the order of catalogue CAT (merge_shards).
-merge_streams() {
-	awk 'FNR == 1 { f++ }
-	f == 1 { if (NF) order[++n] = $2; next }
-	/^# nx_cell: begin / { begin = $0; next }
-	/^# nx_cell: end / {
-		mode = $4
-		sub(/.*run_s=/, "")
-		if ($0 + 0 > run_s) run_s = $0 + 0
-		next
-	}
-	/^# nx_(param|perf): / { if (f == 2 || $2 == "nx_perf:") tail[++nt] = $0; next }
-	/^TAP version / || /^1\.\.[0-9]+$/ { next }
-	/^# selftests: nx: / { cur = $4; block[cur] = $0 "\n"; next }
-	/^(not )?ok [0-9]+ / && cur != "" { result[cur] = $0; cur = ""; next }
-	cur != "" { block[cur] = block[cur] $0 "\n"; next }
-	{ head[++nh] = $0 }
-	END {
-		if (begin != "") print begin
-		for (i = 1; i <= nh; i++) print head[i]
-		print "TAP version 13"
-		print "1.." n
-		k = 0
-		for (i = 1; i <= n; i++) {
-			name = order[i]
-			if (!(name in result)) continue
-			k++
-			line = result[name]
-			if (!sub(/^not ok [0-9]+/, "not ok " k, line))
-				sub(/^ok [0-9]+/, "ok " k, line)
-			printf "%s%s\n", block[name], line
-		}
-		for (i = 1; i <= nt; i++) print tail[i]
-		if (mode != "") print "# nx_cell: end " mode " run_s=" run_s
-	}' "$@"
+	for vdir in "$@"; do
+		rm -rf "$vdir/side"
+	done
 }
 
 # After a sharded run: which VM's console log to read for each failure.

@@ -2,9 +2,10 @@
 # shellcheck shell=bash
 #
 # The results folder of a cell: ktap.log (with a failure for every case a
-# dead guest took with it), params.txt, perf/, cell.txt, and from
-# nx_summary summary.json, junit.xml and tests/<name>.log; or the
-# summary.json and junit.xml of a kernel that never ran a test.
+# dead guest took with it), cell.txt, and from nx_summary summary.json,
+# junit.xml and tests/<name>.log, beside the side files the run put there
+# (params.txt, perf/); or the summary.json and junit.xml of a kernel that
+# never ran a test.
 # Sourced by run_nx_tests.sh; what is known of the kernel and its boot
 # comes in its record (KREC, docs/runner.md), the reader and writer is
 # NX_BUILD's nx_summary.
@@ -36,10 +37,15 @@ kernel_results_dir() {
 # naming why, so that no reader has to count results against the plan
 # to see it.
 missing_results() {
-	local ktap=$1 cases=$2 why=$3 n
-	n=$(grep -c -E '^(not )?ok [0-9]+ ' "$ktap")
+	local ktap=$1 cases=$2 why=$3 n=0 line name
+	local -A has=()
+	# "NAME STATUS" lines: the status is the last word.
+	while read -r line; do
+		has[${line% *}]=1
+		n=$((n + 1))
+	done < <("$NX_BUILD/nx_summary" --ktap "$ktap" --cases)
 	cut -d' ' -f2 "$cases" | while read -r name; do
-		grep -q -E "^(not )?ok [0-9]+ $name( |\$)" "$ktap" && continue
+		[ -z "${has[$name]:-}" ] || continue
 		n=$((n + 1))
 		echo "not ok $n $name # no result: $why"
 	done
@@ -53,11 +59,11 @@ missing_results() {
 debian_meta() {
 	local krec=$1 build=$2 kv src
 	src=$(cat "$build/.debian-source" 2>/dev/null)
-	for kv in "image=$(nx_kv_get "$krec" deb_image)" \
-		"modules=$(nx_kv_get "$krec" deb_modules)" "source=$src" \
-		"busybox=$(nx_kv_get "$krec" deb_busybox)" \
-		"perf=$(nx_kv_get "$krec" deb_perf)" \
-		"headers=$(nx_kv_get "$krec" deb_headers)"; do
+	for kv in "image=$(nx_krec_get "$krec" deb_image)" \
+		"modules=$(nx_krec_get "$krec" deb_modules)" "source=$src" \
+		"busybox=$(nx_krec_get "$krec" deb_busybox)" \
+		"perf=$(nx_krec_get "$krec" deb_perf)" \
+		"headers=$(nx_krec_get "$krec" deb_headers)"; do
 		[ -n "${kv#*=}" ] && printf '%s\n' --meta "debian_$kv"
 	done
 	return 0
@@ -68,15 +74,15 @@ debian_meta() {
 # accelerator and why), one a line.
 run_meta() {
 	local krec=$1 mmu=$2 label=$3 release accel why series build
-	release=$(nx_kv_get "$krec" release)
-	accel=$(nx_kv_get "$krec" accel)
-	why=$(nx_kv_get "$krec" accel_why)
-	printf '%s\n' --meta "mode=$(nx_kv_get "$krec" mode)"
+	release=$(nx_krec_get "$krec" release)
+	accel=$(nx_krec_get "$krec" accel)
+	why=$(nx_krec_get "$krec" accel_why)
+	printf '%s\n' --meta "mode=$(nx_krec_get "$krec" mode)"
 	[ -z "$mmu" ] || printf '%s\n' --meta "mmu=$mmu"
 	# The tests' build: which framework, which folder (of the checkout).
-	series=$(nx_kv_get "$krec" suite_series) &&
+	series=$(nx_krec_get "$krec" suite_series) &&
 		printf '%s\n' --meta "framework_series=$series"
-	build=$(nx_kv_get "$krec" suite_build) &&
+	build=$(nx_krec_get "$krec" suite_build) &&
 		printf '%s\n' --meta "suite_build=${build#"$NX_TOP"/}"
 	printf '%s\n' --meta "kernel_release=${release:-$label}" \
 		--meta "accel=${accel:-none}"
@@ -88,44 +94,39 @@ run_meta() {
 # NX_BUILD.
 krec_build_dir() {
 	local series dir
-	nx_kv_get "$1" suite_build && return 0
-	series=$(nx_kv_get "$1" series) || { echo "$NX_BUILD"; return 0; }
+	nx_krec_get "$1" suite_build && return 0
+	series=$(nx_krec_get "$1" series) || { echo "$NX_BUILD"; return 0; }
 	dir=$(suite_build_dir "$series") && echo "$dir"
 	return 0
 }
 
-# Results of a cell: ktap.log, params.txt, perf/<test>.txt (--perf),
-# cell.txt, summary.json, junit.xml, tests/<name>.log (each case's output
-# and result) and the short summary.  MMU names the cell's mode
-# ("" on the host); CASES, if given, the cases the cell was to run; KREC
-# the kernel and its boot.
+# Results of a cell in DIR: ktap.log from its KTAP stream RAW, and with
+# the side files its run left there (params.txt, perf/<test>.txt with
+# --perf, cell.txt's run_s) summary.json, junit.xml, tests/<name>.log
+# (each case's output and result), cell.txt and the short summary.  MMU
+# names the cell's mode ("" on the host); CASES, if given, the cases the
+# cell was to run; KREC the kernel and its boot.
 summarize() {
 	local dir=$1 raw=$2 mmu=${3:-} cases=${4:-} krec=$5 rc run_s boot_s
 	local -a meta rmeta
-	tr -d '\r' <"$raw" | grep -av '^# nx_\(param\|perf\|cell\): ' >"$dir/ktap.log"
+	# A serial port may have put \r before each \n.
+	tr -d '\r' <"$raw" >"$dir/ktap.log"
 	if [ -n "$cases" ]; then
 		missing_results "$dir/ktap.log" "$cases" \
-			"$(nx_kv_get "$krec" missing_why ||
+			"$(nx_krec_get "$krec" missing_why ||
 			   echo "the guest died or hung before the test reported (see console.log)")" \
 			>"$dir/missing.ktap"
 		cat "$dir/missing.ktap" >>"$dir/ktap.log"
 		rm -f "$dir/missing.ktap"
 	fi
-	tr -d '\r' <"$raw" | sed -n 's/^# nx_param: //p' >"$dir/params.txt"
-	if grep -q '^# nx_perf: ' "$raw"; then
-		mkdir -p "$dir/perf"
-		tr -d '\r' <"$raw" | awk -v d="$dir/perf" '
-			sub(/^# nx_perf: /, "") {
-				f = d "/" $1 ".txt"
-				sub(/^[^ ]+ ?/, "")
-				print > f
-			}'
-	fi
-	run_s=$(tr -d '\r' <"$raw" | sed -n 's/^# nx_cell: end [a-z]* run_s=//p')
-	run_s=${run_s:-$(nx_kv_get "$krec" run_s || echo 0)}
-	boot_s=$(nx_kv_get "$krec" boot_s || echo 0)
+	# A guest that died before the end of the cell sent no parameters.
+	touch "$dir/params.txt"
+	# The guest's time of the cell, else the whole run's.
+	run_s=$(nx_kv_get "$dir/cell.txt" run_s) ||
+		run_s=$(nx_krec_get "$krec" run_s || echo 0)
+	boot_s=$(nx_krec_get "$krec" boot_s || echo 0)
 	printf 'kernel_release=%s\nmmu=%s\nboot_s=%s\nrun_s=%s\n' \
-		"$(nx_kv_get "$krec" release)" "${mmu:-host}" "$boot_s" "$run_s" \
+		"$(nx_krec_get "$krec" release)" "${mmu:-host}" "$boot_s" "$run_s" \
 		>"$dir/cell.txt"
 	mapfile -t meta < <(debian_meta "$krec" "$(krec_build_dir "$krec")")
 	mapfile -t rmeta < <(run_meta "$krec" "$mmu" "")

@@ -11,13 +11,22 @@
 #   TIMEOUT_S: per-case limit; the binary enforces it, and this script
 #              kills the binary after TIMEOUT_S + 30 in case it cannot.
 #
-# Environment (all optional):
+# The KTAP document is all it writes to stdout: what else a run learns
+# goes to files of its own, in NX_SIDE_DIR (docs/runner.md).
+#
+# Environment:
+#   NX_SUMMARY    the results reader (build/nx_summary; /nx/nx_summary in
+#                 the VM, the default: beside this script), which finds
+#                 each case's reason in its KTAP
+# and optionally:
+#   NX_SIDE_DIR   the folder of the side files: with --perf,
+#                 perf/CASE.txt, each case's counts (or why there are
+#                 none)
 #   NX_SKIP_ALL   run nothing: every case is skipped with this reason (an
 #                 MMU mode the VM could not set up)
 #   NX_PERF_CMD   a perf binary: each case runs under `perf stat` of the
-#                 kvm: and kvmmmu: events; the counts follow the case's
-#                 output as "# nx_perf: CASE LINE" lines
-#   NX_PERF_SKIP  why --perf counts cannot be taken (one line per case)
+#                 kvm: and kvmmmu: events, into NX_SIDE_DIR/perf/CASE.txt
+#   NX_PERF_SKIP  why --perf counts cannot be taken (a line per case)
 #   NX_REPEAT     run each case this many times, one after the other
 #                 (--repeat): each run's output, then "# nx_repeat: run K
 #                 of N: pass|fail|skip", then one result for the case: ok
@@ -29,6 +38,15 @@
 catalogue=$1
 timeout_s=$2
 repeat=${NX_REPEAT:-1}
+summary=${NX_SUMMARY:-$(dirname "$0")/nx_summary}
+side=${NX_SIDE_DIR:-}
+# Without the reader no reason could be told: a run that says nothing
+# useful is worse than none.
+[ -x "$summary" ] || { echo "run_cases.sh: no results reader at $summary (NX_SUMMARY)" >&2; exit 2; }
+if [ -n "${NX_PERF_CMD:-}${NX_PERF_SKIP:-}" ] && [ -z "$side" ]; then
+	echo "run_cases.sh: --perf needs NX_SIDE_DIR for the counts" >&2
+	exit 2
+fi
 out=$(mktemp "${TMPDIR:-/tmp}/nx-case.XXXXXX") || exit 1
 perf_out=$out.perf
 rc_file=$out.rc
@@ -81,15 +99,20 @@ run_case() {
 	# awk, not sed: a line cut short by a crash must still end in a
 	# newline, or the result line below would be glued onto it.
 	awk '{ print "# " $0 }' "$out"
-	if [ -n "${NX_PERF_CMD:-}" ] && [ -s "$perf_out" ]; then
-		cat "$perf_out" "$perf_out.log" | sed "s|^|# nx_perf: $name |"
-	elif [ -n "${NX_PERF_CMD:-}${NX_PERF_SKIP:-}" ]; then
-		echo "# nx_perf: $name SKIP ${NX_PERF_SKIP:-perf stat wrote no counts}"
+	if [ -n "${NX_PERF_CMD:-}${NX_PERF_SKIP:-}" ]; then
+		mkdir -p "$side/perf"
+		# Every run's counts, one after the other (--repeat).
+		if [ -n "${NX_PERF_CMD:-}" ] && [ -s "$perf_out" ]; then
+			cat "$perf_out" "$perf_out.log"
+		else
+			echo "SKIP ${NX_PERF_SKIP:-perf stat wrote no counts}"
+		fi >>"$side/perf/$name.txt"
 	fi
-	reason=$(sed -n "s/^\(not \)\{0,1\}ok 1 $name # //p" "$out" | tail -n 1)
+	# The reason of the binary's own result ("SKIP" taken off).
+	reason=$("$summary" --ktap "$out" --reason "$name")
 	case $rc in
 	0) result=pass reason= ;;
-	4) result=skip reason=${reason#SKIP } ;;
+	4) result=skip ;;
 	137) result=fail reason="TIMEOUT: killed after $((timeout_s + 30))s" ;;
 	*) result=fail reason=${reason:-exit $rc} ;;
 	esac

@@ -5,17 +5,17 @@
 # under QEMU and collect what the guest reports.  Sourced.
 #
 # What a boot needs and what it found travel in a kernel record (KREC, a
-# file of key=value lines, scripts/kv.sh; docs/runner.md lists the keys):
+# file of key=value lines, scripts/kv.sh; scripts/krec.sh declares the keys):
 # the functions here take it, and the other files they need, as arguments,
 # and read nothing of their caller's variables.  From the environment they
 # read only the documented knobs (NX_ACCEL, NX_BOOT_TIMEOUT, NX_RUN_TIMEOUT,
-# NX_VM_MEM, NX_VM_NUMA, NX_HUGEPAGES_1G, NX_QEMU and the paths NX_TOP and
-# NX_CACHE).  Their own state is the QEMUs running (NX_VM_PIDS, for
+# NX_VM_MEM, NX_VM_NUMA, NX_HUGEPAGES_1G, NX_QEMU and the paths NX_TOP,
+# NX_CACHE and NX_BUILD, whose nx_summary reads the results).  Their own state is the QEMUs running (NX_VM_PIDS, for
 # nx_vm_kill_all from a signal handler) and the Debian builds resolved once
 # per run (nx_debian_versions).
 
-# shellcheck source=scripts/kv.sh
-. "$NX_TOP/scripts/kv.sh"
+# shellcheck source=scripts/krec.sh
+. "$NX_TOP/scripts/krec.sh"
 
 # Kernel release of a bzImage, from its setup header (kernel_version field).
 nx_bzimage_release() {
@@ -48,9 +48,9 @@ nx_vm_default_kernel() {
 	dir=$NX_CACHE/pkgs/linux-image-$rel-$NX_DEB_VERSION
 	"$NX_TOP/scripts/debian_pkg.sh" \
 		"linux-image-$rel-unsigned=$NX_DEB_VERSION" "$dir" >&2 || return 1
-	nx_kv_set "$krec" kernel "$dir/boot/vmlinuz-$rel"
-	nx_kv_set "$krec" modules "$dir/lib/modules/$rel"
-	nx_kv_set "$krec" deb_image "linux-image-$rel-unsigned=$NX_DEB_VERSION"
+	nx_krec_set "$krec" kernel "$dir/boot/vmlinuz-$rel"
+	nx_krec_set "$krec" modules "$dir/lib/modules/$rel"
+	nx_krec_set "$krec" deb_image "linux-image-$rel-unsigned=$NX_DEB_VERSION"
 }
 
 # Path of module NAME (kvm_amd or kvm-amd) under DIR, any compression.
@@ -99,8 +99,8 @@ nx_module_deps() {
 nx_module_order() {
 	local krec=$1 dir override name out seen=''
 	shift
-	dir=$(nx_kv_get "$krec" modules) || { echo "nx: no modules for the kernel" >&2; return 1; }
-	override=$(nx_kv_get "$krec" modules_override)
+	dir=$(nx_krec_get "$krec" modules) || { echo "nx: no modules for the kernel" >&2; return 1; }
+	override=$(nx_krec_get "$krec" modules_override)
 	for name in "$@"; do
 		out=$(nx_module_deps "$dir" "$override" "$name" "$seen") || return 1
 		[ -n "$out" ] || continue
@@ -118,8 +118,8 @@ nx_fetch_perf() {
 	pkg=$NX_CACHE/pkgs/linux-perf-$NX_PERF_DEB_VERSION
 	"$NX_TOP/scripts/debian_pkg.sh" "linux-perf=$NX_PERF_DEB_VERSION" \
 		"$pkg" >&2 || return 1
-	nx_kv_set "$krec" deb_perf "linux-perf=$NX_PERF_DEB_VERSION"
-	nx_kv_set "$krec" perf_bin "$pkg/usr/bin/perf"
+	nx_krec_set "$krec" deb_perf "linux-perf=$NX_PERF_DEB_VERSION"
+	nx_krec_set "$krec" perf_bin "$pkg/usr/bin/perf"
 }
 
 # --perf: Debian's perf binary and the shared libraries it needs (from this
@@ -129,7 +129,7 @@ nx_fetch_perf() {
 nx_initramfs_perf() {
 	local root=$1 krec=$2 perf lib
 	nx_fetch_perf "$krec" || { echo "nx: --perf: could not fetch linux-perf" >&2; return 0; }
-	perf=$(nx_kv_get "$krec" perf_bin)
+	perf=$(nx_krec_get "$krec" perf_bin)
 	if ldd "$perf" | grep -q 'not found'; then
 		echo "nx: --perf: libraries of perf missing on this host" \
 			"(scripts/install_deps.sh perf):" \
@@ -159,7 +159,7 @@ nx_initramfs_root() {
 	bb=$NX_CACHE/pkgs/busybox-static-$NX_BUSYBOX_DEB_VERSION
 	"$NX_TOP/scripts/debian_pkg.sh" "busybox-static=$NX_BUSYBOX_DEB_VERSION" \
 		"$bb" >&2 || return 1
-	nx_kv_set "$krec" deb_busybox "busybox-static=$NX_BUSYBOX_DEB_VERSION"
+	nx_krec_set "$krec" deb_busybox "busybox-static=$NX_BUSYBOX_DEB_VERSION"
 	order=$(nx_module_order "$krec" "$@") || return 1
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,nx/bin,nx/modules}
 	cp "$bb/bin/busybox" "$root/bin/busybox"
@@ -189,7 +189,7 @@ nx_initramfs_pack() {
 # Initramfs OUT of the test VM (scripts/vm/init) for the kernel of KREC:
 # the common part, RUNCONF (the run's options: run_nx_tests.sh
 # write_run_conf), the suite's binaries named in CATALOGUE (lines "BINARY
-# CASE") and run_cases.sh; perf when RUNCONF asks for it.
+# CASE"), run_cases.sh and nx_summary; perf when RUNCONF asks for it.
 nx_build_initramfs() {
 	local out=$1 catalogue=$2 runconf=$3 krec=$4 root bin
 
@@ -200,6 +200,8 @@ nx_build_initramfs() {
 	while read -r bin; do
 		cp "$bin" "$root/nx/bin/"
 	done < <(cut -d' ' -f1 "$catalogue" | sort -u)
+	# run_cases.sh's reader of each case's KTAP (static, like the tests).
+	cp "$NX_BUILD/nx_summary" "$root/nx/"
 	[ "$(nx_kv_get "$runconf" perf)" = 1 ] && nx_initramfs_perf "$root" "$krec"
 	sed "s|^[^ ]*/|/nx/bin/|" "$catalogue" >"$root/nx/cases.txt"
 	nx_initramfs_pack "$root" "$out"
@@ -224,7 +226,7 @@ nx_build_hostroot_initramfs() {
 	local rc=$?
 	rm -f "$conf"
 	[ $rc = 0 ] || { rm -rf "$root"; return 1; }
-	nx_kv_set "$krec" share "$results"
+	nx_krec_set "$krec" share "$results"
 	nx_initramfs_pack "$root" "$out"
 }
 
@@ -237,14 +239,15 @@ nx_vm_hostroot_run() {
 	local krec=$1 out=$2 total=$3 cmd=$4 rc
 	rm -f "$out/accel.env"
 	if ! nx_vm_accel "$krec" "$out/accel.env" >&2; then
-		nx_kv_set "$krec" infra_why "$(nx_kv_get "$krec" accel_why)"
+		nx_krec_set "$krec" infra_why "$(nx_krec_get "$krec" accel_why)"
 		return 125
 	fi
 	nx_build_hostroot_initramfs "$out/initramfs.cpio" "$out" "$cmd" "$krec" ||
-		{ nx_kv_set "$krec" infra_why "could not build the initramfs"; return 125; }
+		{ nx_krec_set "$krec" infra_why "could not build the initramfs"; return 125; }
 	nx_vm_boot_all "$krec" "$total" "$out" >&2
 	rc=$?
-	rm -f "$out/initramfs.cpio"
+	# A lab host's results are in its share: it sends no side files.
+	rm -f "$out/initramfs.cpio" "$out/side.tar"
 	return $rc
 }
 
@@ -342,14 +345,14 @@ nx_vm_choose_accel() {
 nx_vm_accel() {
 	local krec=$1 choice=$2 made
 	if [ ! -s "$choice" ]; then
-		if ! made=$(nx_vm_choose_accel "$(nx_kv_get "$krec" kernel)"); then
-			nx_kv_put "$krec" <<<"$made"
+		if ! made=$(nx_vm_choose_accel "$(nx_krec_get "$krec" kernel)"); then
+			nx_krec_put "$krec" <<<"$made"
 			return 1
 		fi
 		nx_kv_put "$choice" <<<"$made" || return 1
 		echo "nx: accelerator $(nx_kv_get "$choice" accel): $(nx_kv_get "$choice" accel_why)"
 	fi
-	nx_kv_put "$krec" <"$choice"
+	nx_krec_put "$krec" <"$choice"
 }
 
 # QEMU's options of accelerator ACCEL (kvm or tcg), one a line.
@@ -395,12 +398,13 @@ nx_vm_numa_args() {
 }
 
 # The QEMU command line of the kernel of KREC, one word a line: INITRD,
-# console log, results stream (ttyS1), and KREC's share (a lab host's
+# console log, results stream (ttyS1), side files (ttyS2: the test VM's
+# tar archives, scripts/vm/init), and KREC's share (a lab host's
 # 9p shares: / read-only, the share writable; readonly=on is QEMU's own
 # guarantee that the guest cannot write to this machine through the root
 # share).  Every option of the VM is set here.
 nx_qemu_args() {
-	local krec=$1 initrd=$2 console=$3 results=$4 share
+	local krec=$1 initrd=$2 console=$3 results=$4 side=$5 share
 	# no_timer_check: on a loaded host the early IO-APIC timer check of a
 	# TCG guest can fail and panic the boot.
 	local append="console=ttyS0 loglevel=4 panic=-1 oops=panic no_timer_check rdinit=/init"
@@ -408,15 +412,16 @@ nx_qemu_args() {
 	append+=" hugepagesz=1G hugepages=${NX_HUGEPAGES_1G:-1}"
 
 	printf '%s\n' "$NX_QEMU"
-	nx_qemu_accel_args "$(nx_kv_get "$krec" accel)"
+	nx_qemu_accel_args "$(nx_krec_get "$krec" accel)"
 	printf '%s\n' -smp 2 -m "${NX_VM_MEM:-5120}"
 	nx_vm_numa_args
 	printf '%s\n' -nodefaults -no-reboot -display none -monitor none \
-		-kernel "$(nx_kv_get "$krec" kernel)" -initrd "$initrd" \
+		-kernel "$(nx_krec_get "$krec" kernel)" -initrd "$initrd" \
 		-append "$append" \
 		-chardev "file,id=con,path=$console" -serial chardev:con \
-		-chardev "file,id=res,path=$results" -serial chardev:res
-	share=$(nx_kv_get "$krec" share) || return 0
+		-chardev "file,id=res,path=$results" -serial chardev:res \
+		-chardev "file,id=side,path=$side" -serial chardev:side
+	share=$(nx_krec_get "$krec" share) || return 0
 	printf '%s\n' \
 		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on" \
 		-device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot" \
@@ -434,13 +439,14 @@ nx_boot_last_words() {
 }
 
 # Start a VM of the kernel of KREC on DIR/initramfs.cpio, its console,
-# results stream and QEMU log in DIR; its pid is appended to NX_VM_PIDS.
+# results stream, side files (side.tar) and QEMU log in DIR; its pid is
+# appended to NX_VM_PIDS.
 nx_vm_start() {
 	local krec=$1 dir=$2
 	local -a cmd
 
 	mapfile -t cmd < <(nx_qemu_args "$krec" "$dir/initramfs.cpio" \
-		"$dir/console.log" "$dir/results.raw")
+		"$dir/console.log" "$dir/results.raw" "$dir/side.tar")
 	"${cmd[@]}" </dev/null >"$dir/qemu.log" 2>&1 &
 	NX_VM_PIDS+=($!)
 }
@@ -456,13 +462,19 @@ nx_vm_kill_all() {
 }
 
 # Top-level results so far of the VMs in DIR..., as "DIR:K NAME STATUS"
-# (the K-th result of DIR's stream: a name recurs once per MMU mode).
+# (the K-th result of DIR's stream: a name recurs once per MMU mode;
+# STATUS pass, skip or FAIL), as NX_BUILD's nx_summary reads them.
 nx_vm_results() {
-	local dir
+	local dir k line status
 	for dir in "$@"; do
-		tr -d '\r' <"$dir/results.raw" 2>/dev/null | awk -v d="$dir" '
-			/^ok [0-9]+ / { print d ":" ++k, $3, ($4 == "#" && $5 == "SKIP") ? "skip" : "pass" }
-			/^not ok [0-9]+ / { print d ":" ++k, $4, "FAIL" }'
+		k=0
+		# The status is the last word: a lab host's TAP names have spaces.
+		while read -r line; do
+			k=$((k + 1))
+			status=${line##* }
+			case $status in pass | skip) ;; *) status=FAIL ;; esac
+			echo "$dir:$k ${line% *} $status"
+		done < <("$NX_BUILD/nx_summary" --ktap "$dir/results.raw" --cases 2>/dev/null)
 	done
 }
 
@@ -514,7 +526,7 @@ nx_vm_wait_ready() {
 		fi
 		con=console.log
 		[ ${#dirs[@]} = 1 ] || con=${dirs[$i]##*/}/console.log
-		nx_kv_set "$krec" infra_why "$why (see $con): $(nx_boot_last_words "${dirs[$i]}")"
+		nx_krec_set "$krec" infra_why "$why (see $con): $(nx_boot_last_words "${dirs[$i]}")"
 		nx_vm_kill_all
 		return 125
 	done
@@ -558,8 +570,8 @@ nx_vm_boot_all() {
 	local -a dirs=("$@")
 
 	NX_VM_PIDS=()
-	kernel=$(nx_kv_get "$krec" kernel)
-	echo "nx: booting $(basename "$kernel") under QEMU ($(nx_kv_get "$krec" accel))" \
+	kernel=$(nx_krec_get "$krec" kernel)
+	echo "nx: booting $(basename "$kernel") under QEMU ($(nx_krec_get "$krec" accel))" \
 		"in ${#dirs[@]} VM$([ ${#dirs[@]} = 1 ] || echo s)"
 	t0=$(date +%s%N)
 	for dir in "${dirs[@]}"; do
@@ -568,7 +580,7 @@ nx_vm_boot_all() {
 	nx_vm_wait_ready "$krec" "${dirs[@]}" || return 125
 	t1=$(date +%s%N)
 	boot_s=$(nx_seconds_between "$t0" "$t1")
-	nx_kv_set "$krec" boot_s "$boot_s"
+	nx_krec_set "$krec" boot_s "$boot_s"
 	echo "nx: $(grep -a -m1 '^nx-vm: kvm ready' "${dirs[0]}/console.log") after ${boot_s}s"
 
 	deadline=$(($(date +%s) + ${NX_RUN_TIMEOUT:-1800}))
@@ -580,6 +592,6 @@ nx_vm_boot_all() {
 	rm -f "$seen"
 	[ -t 1 ] && echo
 	NX_VM_PIDS=()
-	nx_kv_set "$krec" run_s "$(nx_seconds_between "$t1" "$(date +%s%N)")"
+	nx_krec_set "$krec" run_s "$(nx_seconds_between "$t1" "$(date +%s%N)")"
 	return $rc
 }

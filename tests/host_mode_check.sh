@@ -26,7 +26,7 @@ rm -f "$krec"
 nx_vm_default_kernel "$krec" || bail "could not fetch the kernel"
 nx_vm_hostroot_run "$krec" "$out" 8 "tests/host_proofs.sh $(printf %q "$out")"
 rc=$?
-[ $rc = 125 ] && bail "$(nx_kv_get "$krec" infra_why)"
+[ $rc = 125 ] && bail "$(nx_krec_get "$krec" infra_why)"
 tr -d '\r' <"$out/results.raw"
 [ $rc = 0 ] || bail "died or hung (see $out/console.log)"
 # All the proofs ran, and said so: a script that never started (exit 127)

@@ -44,7 +44,7 @@ total=${#tests[@]}
 nx_vm_hostroot_run "$krec" "$out" "$total" \
 	"tests/kselftest_in_vm.sh $(printf %q "$out/ksft") $NX_HUGEPAGES ${tests[*]}"
 rc=$?
-[ $rc = 125 ] && die "$(nx_kv_get "$krec" infra_why)"
+[ $rc = 125 ] && die "$(nx_krec_get "$krec" infra_why)"
 tr -d '\r' <"$out/results.raw"
 [ $rc = 0 ] || die "the VM died or hung (see $out/console.log)"
 status=$(nx_vm_hostroot_status "$out")

@@ -28,7 +28,7 @@ die() {
 krec=$out/kernel.env
 rm -f "$krec"
 "$top/scripts/debian_kernel.sh" "$spec" >"$krec" || die "no Debian kernel $spec"
-build=$(suite_build_dir "$(nx_kv_get "$krec" series)") || die "$build"
+build=$(suite_build_dir "$(nx_krec_get "$krec" series)") || die "$build"
 # BINARY CASE lines of the cases asked for, from that build's catalogue.
 catalogue_all "$build" | while read -r bin name; do
 	for c in "$@"; do
@@ -40,7 +40,7 @@ NX_RUN_TIMEOUT=$((runs * $(wc -l <"$out/cases.txt") * NX_TEST_TIMEOUT)) \
 	nx_vm_hostroot_run "$krec" "$out" "$(wc -l <"$out/cases.txt")" \
 	"tests/repeat_cases.sh $runs $(printf %q "$out/cases.txt") $NX_HUGEPAGES"
 rc=$?
-[ $rc = 125 ] && die "$(nx_kv_get "$krec" infra_why)"
+[ $rc = 125 ] && die "$(nx_krec_get "$krec" infra_why)"
 tr -d '\r' <"$out/results.raw"
 [ $rc = 0 ] || die "the VM died or hung (see $out/console.log)"
 ! grep -q '^not ok ' "$out/results.raw"

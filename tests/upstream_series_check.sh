@@ -129,7 +129,7 @@ fixed_modules() {
 	rm -f "$krec"
 	"$top/scripts/debian_kernel.sh" 7.3 >"$krec" || return 1
 	kvm_src_copy "$copy" "$kvm_src" || return 1
-	"$top/scripts/build_kvm_modules.sh" --release "$(nx_kv_get "$krec" release)" \
+	"$top/scripts/build_kvm_modules.sh" --release "$(nx_krec_get "$krec" release)" \
 		"$kvm_src" "$out/kvm-fixed" | tail -n 3
 }
 
@@ -140,11 +140,11 @@ in_vm() {
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	cp "$out/kernel.env" "$krec"
-	[ -z "${2:-}" ] || nx_kv_set "$krec" modules_override "$2"
+	[ -z "${2:-}" ] || nx_krec_set "$krec" modules_override "$2"
 	NX_RUN_TIMEOUT=300 nx_vm_hostroot_run "$krec" "$dir" 1 \
 		"tests/upstream_test_in_vm.sh $(printf %q "$copy") $test_sh"
 	rc=$?
-	[ $rc = 125 ] && nx_kv_get "$krec" infra_why
+	[ $rc = 125 ] && nx_krec_get "$krec" infra_why
 	tr -d '\r' <"$dir/results.raw"
 	return $rc
 }

@@ -61,6 +61,21 @@ void nx_write_junit(const char *path, const char *name,
 /* @dir/<name>.log per case of @res: its output and result. */
 void nx_write_case_logs(const char *dir, const struct nx_results *res);
 
+/*
+ * --split RAW OUT... (tools/nx_stream.c): the K-th KTAP document of the
+ * stream RAW (from a "TAP version" line to the next) into the K-th OUT,
+ * verbatim; OUTs past the last document empty.  Returns 1 if RAW had more
+ * documents than OUTs (the rest went into the last), else 0.
+ */
+int nx_split(const char *raw, int nr_outs, char **outs);
+
+/*
+ * --merge CATALOGUE STREAM... (tools/nx_stream.c): the STREAMs' cases as
+ * one KTAP document on stdout, in the order of CATALOGUE ("BINARY NAME"
+ * lines), renumbered, its plan the whole catalogue.  Returns 0.
+ */
+int nx_merge(const char *catalogue, int nr_streams, char **streams);
+
 /* --compare BASE NEW (tools/nx_compare.c); returns the exit status. */
 int nx_compare(const char *base, const char *new);
 

@@ -13,6 +13,8 @@
  *        nx_summary (--results DIR | --ktap FILE) QUERY
  *        nx_summary --table LABEL=CELL_DIR...
  *        nx_summary --compare BASE NEW
+ *        nx_summary --split RAW OUT...
+ *        nx_summary --merge CATALOGUE STREAM...
  *
  * summary.json follows docs/summary.schema.json; its "version" says which
  * (NX_SUMMARY_VERSION; docs/runner.md says when it changes).  --junit
@@ -43,6 +45,11 @@
  * result at all, 4 everything skipped, 125 --infrastructure, 2 usage.
  * --table: 0 every cell ran and none failed, else 1.
  * --compare (tools/nx_compare.c): 0 no regression, 1 a regression, 2 usage.
+ *
+ * The VMs' streams (tools/nx_stream.c): --split cuts a VM's results stream
+ * into its cells (one KTAP document per MMU mode, in the order run), and
+ * --merge makes one document of a cell's streams from several VMs, in
+ * catalogue order (see nx_query.h).
  */
 #include <getopt.h>
 #include <math.h>
@@ -279,7 +286,9 @@ static void bad_usage(void)
 	      "       nx_summary (--results DIR | --ktap FILE) (--failed | --status NAME | --reason NAME |\n"
 	      "                  --signature | --durations | --cases | --verdict)\n"
 	      "       nx_summary --table LABEL=CELL_DIR...\n"
-	      "       nx_summary --compare BASE NEW\n",
+	      "       nx_summary --compare BASE NEW\n"
+	      "       nx_summary --split RAW OUT...\n"
+	      "       nx_summary --merge CATALOGUE STREAM...\n",
 	      stderr);
 	exit(2);
 }
@@ -369,12 +378,14 @@ int main(int argc, char **argv)
 		{ "junit", required_argument, NULL, 'j' },
 		{ "case-logs", required_argument, NULL, 'l' },
 		{ "compare", no_argument, NULL, 'c' },
+		{ "split", no_argument, NULL, 's' },
+		{ "merge", no_argument, NULL, 'M' },
 		{ 0 }
 	};
 	const char *ktap = NULL, *out = NULL, *infra = NULL, *dir = NULL;
 	const char *name = NULL, *junit = NULL, *logs = NULL;
 	enum nx_query q = NX_Q_NONE;
-	bool table = false, compare = false;
+	bool table = false, compare = false, split = false, merge = false;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -413,12 +424,27 @@ int main(int argc, char **argv)
 		case 'c':
 			compare = true;
 			break;
+		case 's':
+			split = true;
+			break;
+		case 'M':
+			merge = true;
+			break;
 		case NX_Q_FAILED ... NX_Q_VERDICT:
 			set_query(&q, opt, &name);
 			break;
 		default:
 			return 2;
 		}
+	}
+	if (split || merge) {
+		if (split == merge || table || compare || q || ktap || dir ||
+		    out || infra || junit || logs || argc - optind < 2)
+			bad_usage();
+		return split ? nx_split(argv[optind], argc - optind - 1,
+					argv + optind + 1) :
+			       nx_merge(argv[optind], argc - optind - 1,
+					argv + optind + 1);
 	}
 	if (compare) {
 		if (table || q || ktap || dir || out || infra || junit || logs ||

@@ -5,14 +5,14 @@
 # the VM (scripts/vm/init, busybox sh; copied to /nx/cases_env.sh) and on a
 # lab host (run_nx_tests.sh --host, bash).
 
-# The KVM module parameters in force, one "# nx_param: MODULE.NAME=VALUE"
-# line each (summarize turns them into params.txt).
+# The KVM module parameters in force, one "MODULE.NAME=VALUE" line each:
+# a cell's params.txt.
 nx_print_params() {
 	for p in /sys/module/kvm/parameters/* /sys/module/kvm_amd/parameters/* \
 		/sys/module/kvm_intel/parameters/*; do
 		[ -r "$p" ] || continue
 		m=${p#/sys/module/}
-		echo "# nx_param: ${m%%/*}.${p##*/}=$(cat "$p" 2>/dev/null)"
+		echo "${m%%/*}.${p##*/}=$(cat "$p" 2>/dev/null)"
 	done
 }
 

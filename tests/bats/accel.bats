@@ -69,9 +69,9 @@ choose() {
 	NX_ACCEL=${1:-auto} capture bash -c '
 		. "$NX_TOP/scripts/vm.sh"
 		nx_vm_accel "$KREC" "$CHOICE" >/dev/null ||
-			{ echo "failed|$(nx_kv_get "$KREC" accel_why)"; exit 1; }
-		accel=$(nx_kv_get "$KREC" accel)
-		echo "$accel|$(nx_kv_get "$KREC" accel_why)|$(nx_qemu_accel_args "$accel" | tr "\n" " " | sed "s/ $//")"'
+			{ echo "failed|$(nx_krec_get "$KREC" accel_why)"; exit 1; }
+		accel=$(nx_krec_get "$KREC" accel)
+		echo "$accel|$(nx_krec_get "$KREC" accel_why)|$(nx_qemu_accel_args "$accel" | tr "\n" " " | sed "s/ $//")"'
 }
 
 probes() {
@@ -124,7 +124,7 @@ probes() {
 	FAKE_QEMU=boot NX_ACCEL=auto capture bash -c '
 		. "$NX_TOP/scripts/vm.sh"
 		nx_vm_accel "$KREC" "$CHOICE" && nx_vm_accel "$KREC" "$CHOICE" &&
-			nx_kv_get "$KREC" accel'
+			nx_krec_get "$KREC" accel'
 	assert_status 0
 	assert_eq "$output" "nx: accelerator kvm: ${lines[0]#nx: accelerator kvm: }
 kvm"

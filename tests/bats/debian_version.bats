@@ -201,8 +201,8 @@ NX_61_DEB_VERSION=6.1.300-1"
 		. "$NX_TOP/run_nx_tests.sh" || exit 99
 		krec=$1/kernel.env
 		nx_vm_default_kernel "$krec" && nx_fetch_perf "$krec" || exit 98
-		echo "$(nx_kv_get "$krec" kernel) $(nx_kv_get "$krec" perf_bin)"
-		nx_kv_set "$krec" release 6.12.200+deb12-amd64
+		echo "$(nx_krec_get "$krec" kernel) $(nx_krec_get "$krec" perf_bin)"
+		nx_krec_set "$krec" release 6.12.200+deb12-amd64
 		summarize "$1" "$1/results.raw" tdp "" "$krec" >/dev/null' x "$dir"
 	assert_status 0
 	local pkgs=$BATS_TEST_TMPDIR/cache/pkgs

@@ -3,7 +3,9 @@
 #
 # --jobs: the selected cases dealt over several VMs (shard_cases) and their
 # results streams merged back into one per cell in catalogue order
-# (merge_shards, merge_streams).  No VM: the streams are written here.
+# and side files merged into one per cell in catalogue order
+# (merge_shards, nx_summary --split and --merge).  No VM: the streams are
+# written here.
 
 # SC2016: the bash -c scripts are single-quoted on purpose.
 # SC2154: capture (test_helper.bash) sets stderr.
@@ -66,12 +68,12 @@ $D/vm-2"
 x.two y.one z.one "
 }
 
-# stream FILE MODE NAME:RESULT...: a VM's results stream of one cell.
+# stream FILE NAME:RESULT...: a VM's results stream of one cell (KTAP
+# only, as run_cases.sh writes it).
 stream() {
-	local f=$1 mode=$2 t i=0
-	shift 2
+	local f=$1 t i=0
+	shift
 	{
-		echo "# nx_cell: begin $mode"
 		echo "TAP version 13"
 		echo "1..$#"
 		for t in "$@"; do
@@ -81,23 +83,35 @@ stream() {
 			case ${t#*:} in
 			pass) echo "ok $i ${t%%:*}" ;;
 			skip) echo "ok $i ${t%%:*} # SKIP no reason" ;;
-			fail) echo "# nx_perf: ${t%%:*} 12 kvmmmu:x"
-			      echo "not ok $i ${t%%:*} # exit 1: broke" ;;
+			fail) echo "not ok $i ${t%%:*} # exit 1: broke" ;;
 			esac
 		done
-		echo "# nx_param: kvm.nx_huge_pages=Y"
-		echo "# nx_cell: end $mode run_s=$i$i"
 	} >"$f"
 }
 
-@test "merge_shards: one stream in catalogue order, renumbered, the longest run_s" {
+# side VDIR MODE RUN_S [PERF_TEST]: the side files of cell MODE, as the
+# guest sends them when the cell ends: a tar archive appended to
+# VDIR/side.tar (params.txt, cell.txt, perf/PERF_TEST.txt).
+side() {
+	local s=$BATS_TEST_TMPDIR/side.$$
+	rm -rf "$s" && mkdir -p "$s/$2"
+	echo "kvm.nx_huge_pages=Y" >"$s/$2/params.txt"
+	printf 'mmu=%s\nrun_s=%s\n' "$2" "$3" >"$s/$2/cell.txt"
+	if [ -n "${4:-}" ]; then
+		mkdir "$s/$2/perf" && echo "12 kvmmmu:x" >"$s/$2/perf/$4.txt"
+	fi
+	tar -c -C "$s" "$2" >>"$1/side.tar"
+}
+
+@test "merge_shards: one stream in catalogue order, renumbered; the side files, the longest run_s" {
 	mkdir -p "$D/vm-1" "$D/vm-2"
-	stream "$D/vm-1/results.raw" tdp x.one:pass y.one:fail z.one:skip
-	stream "$D/vm-2/results.raw" tdp x.two:pass y.two:pass
+	stream "$D/vm-1/results.raw" x.one:pass y.one:fail z.one:skip
+	side "$D/vm-1" tdp 33 y.one
+	stream "$D/vm-2/results.raw" x.two:pass y.two:pass
+	side "$D/vm-2" tdp 22
 	sourced 'merge_shards "$D/cases.txt" "$D" 1 tdp "$D/vm-1" "$D/vm-2" && cat "$D/results.raw"'
 	assert_status 0
-	assert_eq "$output" "# nx_cell: begin tdp
-TAP version 13
+	assert_eq "$output" "TAP version 13
 1..5
 # selftests: nx: x.one
 # output of x.one
@@ -113,44 +127,84 @@ not ok 3 y.one # exit 1: broke
 ok 4 y.two
 # selftests: nx: z.one
 # output of z.one
-ok 5 z.one # SKIP no reason
-# nx_perf: y.one 12 kvmmmu:x
-# nx_param: kvm.nx_huge_pages=Y
-# nx_cell: end tdp run_s=33"
+ok 5 z.one # SKIP no reason"
+	assert_eq "$(<"$D/params.txt")" "kvm.nx_huge_pages=Y"
+	assert_eq "$(<"$D/perf/y.one.txt")" "12 kvmmmu:x"
+	assert_eq "$(<"$D/cell.txt")" "mmu=tdp
+run_s=33"
+	[ ! -e "$D/vm-1/side" ] && [ ! -e "$D/vm-1/side.tar" ] || flunk "side files left in vm-1"
 }
 
 @test "merge_shards: a VM that died leaves its tests missing, so the cell fails" {
 	mkdir -p "$D/vm-1" "$D/vm-2"
-	stream "$D/vm-1/results.raw" tdp x.one:pass y.one:pass z.one:pass
+	stream "$D/vm-1/results.raw" x.one:pass y.one:pass z.one:pass
+	side "$D/vm-1" tdp 3
+	# vm-2 died in the middle of sending its side files.
+	side "$D/vm-2" tdp 4 x.two
+	truncate -s 700 "$D/vm-2/side.tar"
 	sourced 'merge_shards "$D/cases.txt" "$D" 1 tdp "$D/vm-1" "$D/vm-2" &&
-		tr -d "\r" <"$D/results.raw" | grep -v "^# nx_" >"$D/ktap.log" &&
+		tr -d "\r" <"$D/results.raw" >"$D/ktap.log" &&
 		"$NX_TOP/build/nx_summary" --ktap "$D/ktap.log" --out "$D/summary.json"'
 	assert_status 1
 	[[ $output == *"MISSING 2 of the 5 planned tests reported no result"* ]] ||
 		flunk "$output"
+	assert_eq "$(<"$D/cell.txt")" "mmu=tdp
+run_s=3"
 }
 
 @test "merge_shards: per MMU mode, each cell merged on its own" {
 	mkdir -p "$D/vm-1" "$D/vm-2"
-	stream "$D/a" tdp x.one:pass y.one:pass z.one:pass
-	stream "$D/b" shadow x.one:fail y.one:pass z.one:pass
+	stream "$D/a" x.one:pass y.one:pass z.one:pass
+	stream "$D/b" x.one:fail y.one:pass z.one:pass
 	cat "$D/a" "$D/b" >"$D/vm-1/results.raw"
-	stream "$D/a" tdp x.two:pass y.two:pass
-	stream "$D/b" shadow x.two:pass y.two:fail
+	side "$D/vm-1" tdp 1
+	side "$D/vm-1" shadow 2 x.one
+	stream "$D/a" x.two:pass y.two:pass
+	stream "$D/b" x.two:pass y.two:fail
 	cat "$D/a" "$D/b" >"$D/vm-2/results.raw"
+	side "$D/vm-2" tdp 3
+	side "$D/vm-2" shadow 1 y.two
 	sourced 'merge_shards "$D/cases.txt" "$D" 0 "tdp shadow" "$D/vm-1" "$D/vm-2" &&
-		grep -E "^(not )?ok " "$D/tdp/results.raw" "$D/shadow/results.raw"'
+		"$NX_TOP/build/nx_summary" --ktap "$D/tdp/results.raw" --cases &&
+		"$NX_TOP/build/nx_summary" --ktap "$D/shadow/results.raw" --cases &&
+		cat "$D/tdp/cell.txt" "$D/shadow/cell.txt" && ls "$D/tdp" && ls "$D/shadow/perf"'
 	assert_status 0
-	assert_eq "$output" "$D/tdp/results.raw:ok 1 x.one
-$D/tdp/results.raw:ok 2 x.two
-$D/tdp/results.raw:ok 3 y.one
-$D/tdp/results.raw:ok 4 y.two
-$D/tdp/results.raw:ok 5 z.one
-$D/shadow/results.raw:not ok 1 x.one # exit 1: broke
-$D/shadow/results.raw:ok 2 x.two
-$D/shadow/results.raw:ok 3 y.one
-$D/shadow/results.raw:not ok 4 y.two # exit 1: broke
-$D/shadow/results.raw:ok 5 z.one"
+	assert_eq "$output" "x.one pass
+x.two pass
+y.one pass
+y.two pass
+z.one pass
+x.one fail
+x.two pass
+y.one pass
+y.two fail
+z.one pass
+mmu=tdp
+run_s=3
+mmu=shadow
+run_s=2
+cell.txt
+params.txt
+results.raw
+x.one.txt
+y.two.txt"
+}
+
+@test "nx_vm_results: the results so far of each VM, numbered, as nx_summary reads them" {
+	mkdir -p "$D/vm-1" "$D/vm-2"
+	printf '%s\r\n' "TAP version 13" "1..4" "# ok 9 nested" "ok 1 x.one" \
+		"not ok 2 y.one # broke" "ok 3 z.one # SKIP no THP" \
+		"not ok 4 x.two # FLAKY passed 1 of 2: broke" >"$D/vm-1/results.raw"
+	# A lab host's stream: TAP whose names have spaces.
+	printf '%s\n' "1..2" "ok 1 the share refuses: root_share" "# half a li" \
+		>"$D/vm-2/results.raw"
+	sourced 'nx_vm_results "$D/vm-1" "$D/vm-2" "$D/vm-3"'
+	assert_status 0
+	assert_eq "$output" "$D/vm-1:1 x.one pass
+$D/vm-1:2 y.one FAIL
+$D/vm-1:3 z.one skip
+$D/vm-1:4 x.two FAIL
+$D/vm-2:1 the share refuses: root_share pass"
 }
 
 @test "name_vm_consoles: a failure names its VM's console log" {

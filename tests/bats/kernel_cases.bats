@@ -38,11 +38,11 @@ run_main() {
 	NX_NO_BUILD=1 NX_BUILD=$BUILD TMPDIR=$BATS_TEST_TMPDIR capture bash -c '
 		. "$NX_TOP/run_nx_tests.sh" || exit 99
 		fetch_kernel() {
-			nx_kv_set "$2" kernel /nonexistent/vmlinuz
-			nx_kv_set "$2" series 7.3
+			nx_krec_set "$2" kernel /nonexistent/vmlinuz
+			nx_krec_set "$2" series 7.3
 		}
 		nx_bzimage_release() { echo 7.3.4+deb13-amd64; }
-		nx_vm_accel() { nx_kv_set "$1" accel tcg; }
+		nx_vm_accel() { nx_krec_set "$1" accel tcg; }
 		boot_kernel() {
 			local i=0 bin name
 			cat "$3" >>"$BATS_TEST_TMPDIR/booted"

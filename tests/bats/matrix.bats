@@ -427,37 +427,42 @@ sourced() {
 [125 2] 125"
 }
 
-@test "split_cells: one results.raw per MMU mode; a mode never begun is empty" {
+@test "split_cells: one results.raw per MMU mode, in the order run; a mode never begun is empty" {
 	local raw=$BATS_TEST_TMPDIR/k/results.raw
 	mkdir -p "$BATS_TEST_TMPDIR/k"
-	printf '%s\r\n' "# nx_cell: begin tdp" "TAP version 13" "ok 1 a" \
-		"# nx_cell: end tdp run_s=3" "# nx_cell: begin legacy" \
+	printf '%s\r\n' "TAP version 13" "1..1" "ok 1 a" "TAP version 13" "1..1" \
 		"not ok 1 a" >"$raw"
 	capture bash -c '. "$NX_TOP/run_nx_tests.sh"
-		split_cells "$1/results.raw" "$1" 0 "tdp legacy shadow"' x "$BATS_TEST_TMPDIR/k"
+		split_cells "$1/results.raw" "$1" "tdp legacy shadow"' x "$BATS_TEST_TMPDIR/k"
 	assert_status 0
-	assert_eq "$(<"$BATS_TEST_TMPDIR/k/tdp/results.raw")" "# nx_cell: begin tdp
-TAP version 13
-ok 1 a
-# nx_cell: end tdp run_s=3"
-	assert_eq "$(<"$BATS_TEST_TMPDIR/k/legacy/results.raw")" "# nx_cell: begin legacy
+	assert_eq "$(tr -d '\r' <"$BATS_TEST_TMPDIR/k/tdp/results.raw")" "TAP version 13
+1..1
+ok 1 a"
+	assert_eq "$(tr -d '\r' <"$BATS_TEST_TMPDIR/k/legacy/results.raw")" "TAP version 13
+1..1
 not ok 1 a"
 	[ -e "$BATS_TEST_TMPDIR/k/shadow/results.raw" ] || flunk "no shadow/results.raw"
 	[ ! -s "$BATS_TEST_TMPDIR/k/shadow/results.raw" ] || flunk "shadow/results.raw not empty"
+	# More documents than cells: the rest stays with the last, said.
+	capture bash -c '. "$NX_TOP/run_nx_tests.sh"
+		split_cells "$1/results.raw" "$1" "tdp"' x "$BATS_TEST_TMPDIR/k"
+	assert_status 1
+	assert_eq "$stderr" "nx_summary: $raw: more KTAP documents than the 1 cells; the rest goes to the last"
+	assert_eq "$(grep -c "TAP version" "$BATS_TEST_TMPDIR/k/tdp/results.raw")" 2
 }
 
-@test "summarize: perf lines to perf/<test>.txt, cell time to cell.txt and the JSON" {
+@test "summarize: the side files stay as they are, cell time to cell.txt and the JSON" {
 	local dir=$BATS_TEST_TMPDIR/cell
-	mkdir -p "$dir"
-	printf '%s\n' "# nx_cell: begin shadow" "TAP version 13" "1..1" \
-		"# nx_perf: t.a  Performance counter stats" \
-		"# nx_perf: t.a      3      kvm:kvm_exit" "ok 1 t.a" \
-		"# nx_param: kvm_amd.npt=N" "# nx_cell: end shadow run_s=42" \
-		>"$dir/results.raw"
+	mkdir -p "$dir/perf"
+	printf '%s\n' "TAP version 13" "1..1" "ok 1 t.a" >"$dir/results.raw"
+	printf '%s\n' " Performance counter stats" "     3      kvm:kvm_exit" \
+		>"$dir/perf/t.a.txt"
+	echo "kvm_amd.npt=N" >"$dir/params.txt"
+	printf '%s\n' mmu=shadow run_s=42 >"$dir/cell.txt"
 	find_python
 	capture bash -c '. "$NX_TOP/run_nx_tests.sh" || exit 99
 		NX_BUILD=$NX_TOP/build
-		printf "%s\n" mode=vm release=6.12.0-test >"$1/kernel.env"
+		printf "%s\n" mode=vm release=6.12.0-test run_s=99 >"$1/kernel.env"
 		summarize "$1" "$1/results.raw" shadow "" "$1/kernel.env"' x "$dir"
 	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
 	assert_status 0
@@ -466,11 +471,20 @@ not ok 1 a"
 ok 1 t.a"
 	assert_eq "$(<"$dir/perf/t.a.txt")" " Performance counter stats
      3      kvm:kvm_exit"
-	grep -qx run_s=42 "$dir/cell.txt" || flunk "cell.txt:" "$(<"$dir/cell.txt")"
-	grep -qx mmu=shadow "$dir/cell.txt" || flunk "cell.txt:" "$(<"$dir/cell.txt")"
+	assert_eq "$(<"$dir/cell.txt")" "kernel_release=6.12.0-test
+mmu=shadow
+boot_s=0
+run_s=42"
 	JSON=$dir/summary.json
 	json_flat "$JSON" | grep -qx '.run.mmu="shadow"' || flunk "$(<"$JSON")"
 	json_flat "$JSON" | grep -qx '.run_metrics.run_s=42' || flunk "$(<"$JSON")"
+	json_flat "$JSON" | grep -qx '.module_parameters.kvm_amd.npt="N"' || flunk "$(<"$JSON")"
+	# Without the guest's time of the cell (it died), the record's.
+	rm "$dir/cell.txt"
+	capture bash -c '. "$NX_TOP/run_nx_tests.sh" || exit 99
+		NX_BUILD=$NX_TOP/build
+		summarize "$1" "$1/results.raw" shadow "" "$1/kernel.env"' x "$dir"
+	grep -qx run_s=99 "$dir/cell.txt" || flunk "cell.txt:" "$(<"$dir/cell.txt")"
 }
 
 @test "run_cases.sh NX_SKIP_ALL: every case skipped with the reason, none run" {
@@ -490,7 +504,7 @@ ok 2 fake.b.fail # SKIP mmu=shadow: insmod kvm_amd.ko npt=0 failed"
 	assert_no_case_run "$build"
 }
 
-@test "run_cases.sh NX_PERF_CMD: counts as nx_perf lines; a crash still fails" {
+@test "run_cases.sh NX_PERF_CMD: counts to NX_SIDE_DIR/perf/CASE.txt; a crash still fails" {
 	local build=$BATS_TEST_TMPDIR/build
 	make_default_build "$build"
 	cp "$NX_FIXTURES/fake_test" "$build/alpha_test"
@@ -512,19 +526,27 @@ ok 2 fake.b.fail # SKIP mmu=shadow: insmod kvm_amd.ko npt=0 failed"
 	chmod +x "$FAKEBIN/perf"
 	printf '%s\n' "$build/alpha_test fake.a.pass" "$build/alpha_test fake.a.crash" \
 		>"$BATS_TEST_TMPDIR/cases.txt"
-	TMPDIR=$BATS_TEST_TMPDIR NX_PERF_CMD=$FAKEBIN/perf \
+	local side=$BATS_TEST_TMPDIR/side
+	TMPDIR=$BATS_TEST_TMPDIR NX_PERF_CMD=$FAKEBIN/perf NX_SIDE_DIR=$side \
 		capture "$NX_TOP/scripts/run_cases.sh" "$BATS_TEST_TMPDIR/cases.txt" 5
-	assert_has_line "# nx_perf: fake.a.pass  Performance counter stats"
-	assert_has_line "# nx_perf: fake.a.pass    7   kvm:kvm_exit"
-	# perf's own warnings go with the counts, not into the case's output.
-	assert_has_line "# nx_perf: fake.a.pass libtraceevent: a warning"
-	[[ $output != *$'\n# libtraceevent'* ]] || flunk "perf's stderr in the case output:" "$output"
+	assert_eq "$(<"$side/perf/fake.a.pass.txt")" " Performance counter stats
+   7   kvm:kvm_exit
+libtraceevent: a warning"
+	# perf's own warnings go with the counts, not into the case's output;
+	# the counts not into the KTAP.
+	[[ $output != *libtraceevent* ]] || flunk "perf's stderr in the KTAP:" "$output"
+	[[ $output != *kvm_exit* ]] || flunk "perf's counts in the KTAP:" "$output"
 	assert_has_line "ok 1 fake.a.pass"
 	assert_has_line "not ok 2 fake.a.crash # exit 139"
 	# Without counts, each case says why.
-	NX_PERF_SKIP="perf is not in the initramfs" \
+	rm -r "$side"
+	NX_PERF_SKIP="perf is not in the initramfs" NX_SIDE_DIR=$side \
 		capture "$NX_TOP/scripts/run_cases.sh" "$BATS_TEST_TMPDIR/cases.txt" 5
-	assert_has_line "# nx_perf: fake.a.pass SKIP perf is not in the initramfs"
+	assert_eq "$(<"$side/perf/fake.a.pass.txt")" "SKIP perf is not in the initramfs"
+	# Counts with nowhere to go: refused before any case runs.
+	NX_PERF_SKIP=x capture "$NX_TOP/scripts/run_cases.sh" "$BATS_TEST_TMPDIR/cases.txt" 5
+	assert_status 2
+	assert_eq "$stderr" "run_cases.sh: --perf needs NX_SIDE_DIR for the counts"
 }
 
 @test "missing_results: a case the guest died before reporting fails, named" {

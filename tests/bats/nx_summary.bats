@@ -217,6 +217,44 @@ EOT
 	assert_status 2
 }
 
+@test "--split and --merge: usage errors exit 2, a missing stream too" {
+	capture "$NX_BUILD/nx_summary" --split "$LOG"
+	assert_status 2
+	capture "$NX_BUILD/nx_summary" --merge "$LOG"
+	assert_status 2
+	capture "$NX_BUILD/nx_summary" --split --merge "$LOG" x
+	assert_status 2
+	capture "$NX_BUILD/nx_summary" --ktap "$LOG" --split "$LOG" x
+	assert_status 2
+	capture "$NX_BUILD/nx_summary" --split "$BATS_TEST_TMPDIR/none" "$BATS_TEST_TMPDIR/out"
+	assert_status 2
+	[ ! -e "$BATS_TEST_TMPDIR/out" ] || flunk "wrote out"
+	: >"$LOG"
+	capture "$NX_BUILD/nx_summary" --merge "$LOG" "$BATS_TEST_TMPDIR/none"
+	assert_status 2
+}
+
+@test "--merge: a case's lines from its selftests line on, one cut short without a result left out, the runner's last words first" {
+	printf '%s\n' "b c.one" "b c.two" "b c.three" >"$BATS_TEST_TMPDIR/cases.txt"
+	printf '%s\n' "TAP version 13" "1..2" "# selftests: nx: c.two" "# out" \
+		"not ok 1 c.two # why" "# run_cases: the runner (pid 7) is gone: no more cases" \
+		>"$BATS_TEST_TMPDIR/a"
+	printf '%s\n' "TAP version 13" "1..1" "# selftests: nx: c.one" "ok 1 c.one # SKIP" \
+		"# selftests: nx: c.three" >"$BATS_TEST_TMPDIR/b"
+	printf '# half a line' >>"$BATS_TEST_TMPDIR/b"
+	capture "$NX_BUILD/nx_summary" --merge "$BATS_TEST_TMPDIR/cases.txt" \
+		"$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	assert_status 0
+	assert_eq "$output" "# run_cases: the runner (pid 7) is gone: no more cases
+TAP version 13
+1..3
+# selftests: nx: c.one
+ok 1 c.one # SKIP
+# selftests: nx: c.two
+# out
+not ok 2 c.two # why"
+}
+
 # BUG (tools/nx_summary.c, write_test() and write_kv_object()): a metric
 # of nan or inf (strtod() accepts them; nx_metric() would print them for a
 # value such as 0.0 / 0) is written with %.3f / %g as a bare nan or inf
@@ -229,13 +267,12 @@ EOT
 	json_flat "$JSON" >/dev/null || flunk "invalid JSON:" "$(<"$JSON")"
 }
 
-@test "summarize(): CRs dropped, nx_param lines to params.txt and the JSON" {
+@test "summarize(): CRs dropped, params.txt into the JSON" {
 	local dir=$BATS_TEST_TMPDIR/run
 	mkdir "$dir"
 	printf '%s\r\n' "TAP version 13" "1..2" "# nx_duration_ms: 5" "ok 1 nx.a" \
 		"ok 2 nx.b # SKIP no THP" >"$dir/results.raw"
-	printf '%s\n' "# nx_param: kvm.nx_huge_pages=Y" \
-		"# nx_param: kvm_intel.ept=Y" >>"$dir/results.raw"
+	printf '%s\n' "kvm.nx_huge_pages=Y" "kvm_intel.ept=Y" >"$dir/params.txt"
 	NX_SYSFS_ROOT=$BATS_TEST_TMPDIR/sysfs capture bash -c '. "$NX_TOP/run_nx_tests.sh" || exit 99
 			printf "%s\n" mode=host release=6.12.0-test run_s=2.5 >"$1/host.env"
 			summarize "$1" "$1/results.raw" "" "" "$1/host.env"' summarize "$dir"

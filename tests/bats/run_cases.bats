@@ -220,3 +220,12 @@ not ok 3 fake.a.fail # exit 1: assertion failed"
 ok 2 fake.a.pass"
 	assert_has_line "# # half a line"
 }
+
+@test "without its results reader (NX_SUMMARY) it runs nothing: exit 2" {
+	add_case alpha_test fake.a.pass
+	NX_SUMMARY=$BATS_TEST_TMPDIR/none run_cases
+	assert_status 2
+	assert_eq "$output" ""
+	assert_eq "$stderr" "run_cases.sh: no results reader at $BATS_TEST_TMPDIR/none (NX_SUMMARY)"
+	[ ! -e "$BUILD/alpha_test.calls" ] || flunk "a case ran"
+}

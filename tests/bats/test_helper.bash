@@ -8,6 +8,9 @@
 NX_TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 NX_FIXTURES=$BATS_TEST_DIRNAME/fixtures
 export NX_TOP NX_FIXTURES
+# run_cases.sh reads each case's KTAP with it, as the runner has it do.
+NX_SUMMARY=$NX_TOP/build/nx_summary
+export NX_SUMMARY
 
 # The knobs of scripts/host_state.sh, relative to NX_SYSFS_ROOT.
 NX_KNOB_NX=module/kvm/parameters/nx_huge_pages
