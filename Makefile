@@ -11,6 +11,7 @@
 #                      build/upstream/ (OUT=DIR: there)
 # make check           the project's own tests (see README.md)
 # make check-quick     ... those that boot no VM: build, unit, bats, lint
+# make durations      configs/durations.txt from the newest run (--jobs hint)
 # make refresh-versions  lock the newest Debian builds (.cache/versions.lock)
 #
 # Without KSRC, the newest build of Debian's linux-source package of SERIES
@@ -82,7 +83,7 @@ KVM_DIR := $(KSRC)/tools/testing/selftests/kvm
 HOSTCC ?= gcc
 HOST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude
 
-.PHONY: all tests tools check check-quick refresh-versions clean distclean ksrc report
+.PHONY: all tests tools check check-quick durations refresh-versions clean distclean ksrc report
 all: tests tools
 
 ksrc: $(KSRC_DEP)
@@ -179,6 +180,17 @@ check:
 
 check-quick:
 	tests/run_checks.sh --quick
+
+# configs/durations.txt, the --jobs scheduling hint of a first run: the
+# durations of the newest run under results/.
+durations: tools
+	@f=$$(find results -name ktap.log -printf '%T@ %p\n' | sort -n | \
+		tail -n 1 | cut -d' ' -f2-); \
+	[ -n "$$f" ] || { echo "make durations: no run under results/" >&2; exit 1; }; \
+	{ echo "# How long each case took in $$f, $$(date -u +%F)."; \
+	  echo "# The runner's --jobs deals cases by it when it has no run of its own"; \
+	  echo "# (scripts/cells.sh). A scheduling hint, never a threshold: make durations."; \
+	  $(BUILD)/nx_summary --ktap "$$f" --durations | sort; } >configs/durations.txt
 
 refresh-versions:
 	NX_REFRESH_VERSIONS=1 NX_CACHE=$(CACHE) scripts/debian_version.sh 6.12 6.1 7.3 perf busybox

@@ -8,10 +8,14 @@
 # argument (the results reader is NX_BUILD's nx_summary: nothing here
 # reads KTAP itself).
 
-# "NAME MS" of each case of the newest run under RESULTS (its newest
-# ktap.log): how long the cases took last time (none on a first run).
+# "NAME MS" of each case: NX_DURATIONS (default configs/durations.txt: how
+# long each took in a warm run on the development machine), then the
+# newest run under RESULTS (its newest ktap.log), whose lines win.  A scheduling hint only: without
+# it a fresh clone's first run (CI, make check) deals the cases round
+# robin, and one VM ran 67 s of cases while the other had 40 s.
 last_durations() {
 	local f
+	sed '/^#/d' "${NX_DURATIONS:-$NX_TOP/configs/durations.txt}" 2>/dev/null
 	f=$(find "$1" -name ktap.log -printf '%T@ %p\n' 2>/dev/null |
 		sort -n | tail -n 1 | cut -d' ' -f2-)
 	[ -n "$f" ] || return 0
@@ -21,9 +25,8 @@ last_durations() {
 # Split CATALOGUE (DIR/cases.txt) over JOBS VMs (--jobs, never more than
 # the cases): one VM runs in DIR itself; several in DIR/vm-1..N, each with
 # its own cases.txt in catalogue order.  Longest first, each case goes to
-# the VM with the least work so far, by the durations of the last run
-# under RESULTS (a case it did not have counts as 1 s; with no last run
-# that deals them round robin).  Prints the folders.
+# the VM with the least work so far, by last_durations (a case it does
+# not know counts as 1 s).  Prints the folders.
 shard_cases() {
 	local cat=$1 dir=$2 jobs=$3 results=$4 n i
 	n=$(grep -c . "$cat")

@@ -28,6 +28,7 @@ setup() {
 }
 
 @test "shard_cases: round robin in catalogue order, never more VMs than cases" {
+	export NX_DURATIONS=$BATS_TEST_TMPDIR/none
 	sourced 'shard_cases "$D/cases.txt" "$D" 2 "$BATS_TEST_TMPDIR/none"'
 	assert_status 0
 	assert_eq "$output" "$D/vm-1
@@ -41,8 +42,31 @@ $D/vm-2"
 	assert_eq "$output" "$D"
 }
 
+@test "shard_cases: with no run of its own, by the shipped durations; a run's own win" {
+	local r=$BATS_TEST_TMPDIR/results/20260101T000000Z-x
+	export NX_DURATIONS=$BATS_TEST_TMPDIR/durations.txt
+	printf '# a comment\nx.one 9000\nx.two 4000\ny.one 5000\ny.two 1000\nz.one 500\n' \
+		>"$NX_DURATIONS"
+	sourced 'shard_cases "$D/cases.txt" "$D" 2 "$BATS_TEST_TMPDIR/none" >/dev/null
+		cut -d" " -f2 "$D/vm-1/cases.txt" | tr "\n" " "; echo
+		cut -d" " -f2 "$D/vm-2/cases.txt" | tr "\n" " "'
+	assert_status 0
+	assert_eq "$output" "x.one y.two 
+x.two y.one z.one "
+	# The last run says x.two is the longest now.
+	mkdir -p "$r"
+	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
+	printf 'TAP version 13\n1..1\n# nx_duration_ms: 20000\nok 1 x.two\n' >"$r/ktap.log"
+	sourced 'shard_cases "$D/cases.txt" "$D" 2 "$BATS_TEST_TMPDIR/results" >/dev/null
+		cut -d" " -f2 "$D/vm-1/cases.txt" | tr "\n" " "; echo
+		cut -d" " -f2 "$D/vm-2/cases.txt" | tr "\n" " "'
+	assert_eq "$output" "x.two 
+x.one y.one y.two z.one "
+}
+
 @test "shard_cases: longest first to the least loaded VM, by the last run's durations" {
 	local r=$BATS_TEST_TMPDIR/results/20260101T000000Z-x
+	export NX_DURATIONS=$BATS_TEST_TMPDIR/none
 	mkdir -p "$r"
 	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
 	cat >"$r/ktap.log" <<-'EOF'
