@@ -468,6 +468,10 @@ run_kernel() {
 	label=${label:-kernel}
 	krec=$(mktemp "$tmp/kernel.XXXXXX") || return 125
 	nx_krec_set "$krec" mode vm
+	# Here, not first in fetch_kernel's subshell: asking the archive takes
+	# a second, and the initramfs needs the answer again.
+	nx_debian_versions ||
+		{ early_failure "$top" "$label" "could not resolve Debian's builds" "$krec"; return; }
 	why=$(fetch_kernel "$spec" "$krec") ||
 		{ early_failure "$top" "$label" "$why" "$krec"; return; }
 	release=$(nx_bzimage_release "$(nx_krec_get "$krec" kernel)") || {
