@@ -37,13 +37,16 @@ kernel_results_dir() {
 # naming why, so that no reader has to count results against the plan
 # to see it.
 missing_results() {
-	local ktap=$1 cases=$2 why=$3 n=0 line name
+	local ktap=$1 cases=$2 why=$3 n=0 line name results
 	local -A has=()
+	# Read whole first: a process substitution outlives the runner unreaped.
+	results=$("$NX_BUILD/nx_summary" --ktap "$ktap" --cases)
 	# "NAME STATUS" lines: the status is the last word.
 	while read -r line; do
+		[ -n "$line" ] || continue
 		has[${line% *}]=1
 		n=$((n + 1))
-	done < <("$NX_BUILD/nx_summary" --ktap "$ktap" --cases)
+	done <<<"$results"
 	cut -d' ' -f2 "$cases" | while read -r name; do
 		[ -z "${has[$name]:-}" ] || continue
 		n=$((n + 1))

@@ -465,16 +465,20 @@ nx_vm_kill_all() {
 # (the K-th result of DIR's stream: a name recurs once per MMU mode;
 # STATUS pass, skip or FAIL), as NX_BUILD's nx_summary reads them.
 nx_vm_results() {
-	local dir k line status
+	local dir k line status results
 	for dir in "$@"; do
 		k=0
+		# Read whole first: a process substitution outlives the runner
+		# unreaped.
+		results=$("$NX_BUILD/nx_summary" --ktap "$dir/results.raw" --cases 2>/dev/null)
 		# The status is the last word: a lab host's TAP names have spaces.
 		while read -r line; do
+			[ -n "$line" ] || continue
 			k=$((k + 1))
 			status=${line##* }
 			case $status in pass | skip) ;; *) status=FAIL ;; esac
 			echo "$dir:$k ${line% *} $status"
-		done < <("$NX_BUILD/nx_summary" --ktap "$dir/results.raw" --cases 2>/dev/null)
+		done <<<"$results"
 	done
 }
 
