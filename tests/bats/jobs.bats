@@ -19,16 +19,25 @@ sourced() {
 		'"$1"
 }
 
+# dealt RESULTS: shard_cases over 2 VMs by RESULTS' last run; output: the
+# cases of each VM, a line each.
+dealt() {
+	sourced 'shard_cases "$D/cases.txt" "$D" 2 "'"$1"'" >/dev/null
+		cut -d" " -f2 "$D/vm-1/cases.txt" | tr "\n" " "; echo
+		cut -d" " -f2 "$D/vm-2/cases.txt" | tr "\n" " "'
+}
+
 setup() {
 	D=$BATS_TEST_TMPDIR/k
 	mkdir -p "$D"
+	# No shipped durations: the cases weigh what each test gives them.
+	export NX_DURATIONS=$BATS_TEST_TMPDIR/none
 	printf '/b/x_test x.one\n/b/x_test x.two\n/b/y_test y.one\n/b/y_test y.two\n/b/z_test z.one\n' \
 		>"$D/cases.txt"
 	export D
 }
 
 @test "shard_cases: round robin in catalogue order, never more VMs than cases" {
-	export NX_DURATIONS=$BATS_TEST_TMPDIR/none
 	sourced 'shard_cases "$D/cases.txt" "$D" 2 "$BATS_TEST_TMPDIR/none"'
 	assert_status 0
 	assert_eq "$output" "$D/vm-1
@@ -44,12 +53,10 @@ $D/vm-2"
 
 @test "shard_cases: with no run of its own, by the shipped durations; a run's own win" {
 	local r=$BATS_TEST_TMPDIR/results/20260101T000000Z-x
-	export NX_DURATIONS=$BATS_TEST_TMPDIR/durations.txt
+	local hint=$BATS_TEST_TMPDIR/durations.txt
 	printf '# a comment\nx.one 9000\nx.two 4000\ny.one 5000\ny.two 1000\nz.one 500\n' \
-		>"$NX_DURATIONS"
-	sourced 'shard_cases "$D/cases.txt" "$D" 2 "$BATS_TEST_TMPDIR/none" >/dev/null
-		cut -d" " -f2 "$D/vm-1/cases.txt" | tr "\n" " "; echo
-		cut -d" " -f2 "$D/vm-2/cases.txt" | tr "\n" " "'
+		>"$hint"
+	NX_DURATIONS=$hint dealt "$BATS_TEST_TMPDIR/none"
 	assert_status 0
 	assert_eq "$output" "x.one y.two 
 x.two y.one z.one "
@@ -57,16 +64,13 @@ x.two y.one z.one "
 	mkdir -p "$r"
 	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
 	printf 'TAP version 13\n1..1\n# nx_duration_ms: 20000\nok 1 x.two\n' >"$r/ktap.log"
-	sourced 'shard_cases "$D/cases.txt" "$D" 2 "$BATS_TEST_TMPDIR/results" >/dev/null
-		cut -d" " -f2 "$D/vm-1/cases.txt" | tr "\n" " "; echo
-		cut -d" " -f2 "$D/vm-2/cases.txt" | tr "\n" " "'
+	NX_DURATIONS=$hint dealt "$BATS_TEST_TMPDIR/results"
 	assert_eq "$output" "x.two 
 x.one y.one y.two z.one "
 }
 
 @test "shard_cases: longest first to the least loaded VM, by the last run's durations" {
 	local r=$BATS_TEST_TMPDIR/results/20260101T000000Z-x
-	export NX_DURATIONS=$BATS_TEST_TMPDIR/none
 	mkdir -p "$r"
 	[ -x "$NX_TOP/build/nx_summary" ] || skip "build/nx_summary not built"
 	cat >"$r/ktap.log" <<-'EOF'
@@ -83,9 +87,7 @@ x.one y.one y.two z.one "
 		# nx_duration_ms: 500
 		ok 5 z.one # SKIP y
 	EOF
-	sourced 'shard_cases "$D/cases.txt" "$D" 2 "$BATS_TEST_TMPDIR/results" >/dev/null
-		cut -d" " -f2 "$D/vm-1/cases.txt" | tr "\n" " "; echo
-		cut -d" " -f2 "$D/vm-2/cases.txt" | tr "\n" " "'
+	dealt "$BATS_TEST_TMPDIR/results"
 	assert_status 0
 	# 9 + 1 s and 5 + 4 + 0.5 s, each VM in catalogue order.
 	assert_eq "$output" "x.one y.two 
