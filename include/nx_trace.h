@@ -57,6 +57,10 @@ struct nx_ksym_want {
  */
 void nx_ksyms_lookup(struct nx_ksym_want *w, int n);
 
+/* The entry of @w (@n of them) for symbol @name, or NULL. */
+const struct nx_ksym_want *nx_ksym_in(const struct nx_ksym_want *w, int n,
+				      const char *name);
+
 /*
  * Is @sym a function symbol in /proc/kallsyms?  @mod (may be NULL) gets its
  * module name, "" for the core kernel.

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The running kernel's traits (nx_traits.h): release, MMU mode, symbols. */
-#include <string.h>
 #include <sys/utsname.h>
 
 #include "nx_compat.h"
@@ -13,6 +12,7 @@ static bool nx_kallsyms_has(const char *sym)
 {
 	static struct nx_ksym_want w[NR_NX_TRAITS];
 	static int nw = -1;
+	const struct nx_ksym_want *k;
 	const char *s;
 	int i;
 
@@ -25,10 +25,8 @@ static bool nx_kallsyms_has(const char *sym)
 		}
 		nx_ksyms_lookup(w, nw);
 	}
-	for (i = 0; i < nw; i++)
-		if (!strcmp(w[i].name, sym))
-			return w[i].found;
-	return nx_ksym_find(sym, NULL, 0);
+	k = nx_ksym_in(w, nw, sym);
+	return k ? k->found : nx_ksym_find(sym, NULL, 0);
 }
 
 static unsigned int nx_trait_mmu(enum nx_mmu mmu)

@@ -93,6 +93,17 @@ void nx_ksyms_lookup(struct nx_ksym_want *w, int n)
 	fclose(f);
 }
 
+const struct nx_ksym_want *nx_ksym_in(const struct nx_ksym_want *w, int n,
+				      const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(w[i].name, name))
+			return &w[i];
+	return NULL;
+}
+
 bool nx_ksym_find(const char *sym, char *mod, size_t len)
 {
 	struct nx_ksym_want w = { .name = sym };
@@ -228,17 +239,15 @@ static const char *nx_probe_target(const struct nx_probe *p,
 				   const struct nx_ksym_want *w, int nw,
 				   char *target, size_t len)
 {
+	const struct nx_ksym_want *k;
 	const char *const *s;
-	int i;
 
 	for (s = p->syms; *s; s++) {
-		for (i = 0; i < nw && strcmp(w[i].name, *s); i++)
-			;
-		if (i == nw || !w[i].found)
+		k = nx_ksym_in(w, nw, *s);
+		if (!k || !k->found)
 			continue;
 		/* MOD:SYM: a static name may exist in more than one place. */
-		snprintf(target, len, "%s%s%s", w[i].mod, *w[i].mod ? ":" : "",
-			 *s);
+		snprintf(target, len, "%s%s%s", k->mod, *k->mod ? ":" : "", *s);
 		return *s;
 	}
 	return NULL;
@@ -265,10 +274,7 @@ void nx_trace_add_probes(struct nx_probe *p, int n)
 	/* Every candidate of every probe, each once, looked up in one read. */
 	for (i = 0; i < n; i++) {
 		for (s = p[i].syms; *s; s++) {
-			r = 0;
-			while (r < nw && strcmp(w[r].name, *s))
-				r++;
-			if (r < nw)
+			if (nx_ksym_in(w, nw, *s))
 				continue;
 			TEST_ASSERT(nw < NX_TRACE_MAX_CANDIDATES,
 				    "more than %d candidate symbols to probe",
