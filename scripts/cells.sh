@@ -10,9 +10,10 @@
 
 # "NAME MS" of each case: NX_DURATIONS (default configs/durations.txt: how
 # long each took in a warm run on the development machine), then the
-# newest run under RESULTS (its newest ktap.log), whose lines win.  A scheduling hint only: without
-# it a fresh clone's first run (CI, make check) deals the cases round
-# robin, and one VM ran 67 s of cases while the other had 40 s.
+# newest run under RESULTS (its newest ktap.log), whose lines win.  A
+# scheduling hint only: without it a fresh clone's first run (CI, make
+# check) deals the cases round robin, and one VM ran 67 s of cases while
+# the other had 40 s.
 last_durations() {
 	local f
 	sed '/^#/d' "${NX_DURATIONS:-$NX_TOP/configs/durations.txt}" 2>/dev/null

@@ -64,12 +64,7 @@ static void *grow(void *p, int *cap, int n, size_t size)
 	if (n < *cap)
 		return p;
 	*cap = *cap ? 2 * *cap : 16;
-	p = realloc(p, *cap * size);
-	if (!p) {
-		perror("nx_summary");
-		exit(2);
-	}
-	return p;
+	return nx_realloc(p, *cap * size);
 }
 
 /* The "mmu=" of the cell.txt beside @ktap, "" if none. */
@@ -102,10 +97,8 @@ static bool find_ktaps(struct side *s)
 		return false;
 	}
 	s->mmu = calloc(s->nr_ktaps, sizeof(*s->mmu));
-	if (!s->mmu) {
-		perror("nx_summary");
-		exit(2);
-	}
+	if (!s->mmu)
+		nx_oom();
 	for (i = 0; i < s->nr_ktaps; i++)
 		cell_mmu(s->ktaps[i], s->mmu[i], sizeof(s->mmu[i]));
 	return true;
@@ -156,11 +149,8 @@ static void add_metric(struct entry *e, const struct nx_metric_val *m)
 		if (!strcmp(e->metrics[i].name, m->name))
 			break;
 	if (i == e->nr_metrics) {
-		e->metrics = realloc(e->metrics, (i + 1) * sizeof(*e->metrics));
-		if (!e->metrics) {
-			perror("nx_summary");
-			exit(2);
-		}
+		e->metrics = nx_realloc(e->metrics,
+					(i + 1) * sizeof(*e->metrics));
 		memset(&e->metrics[i], 0, sizeof(e->metrics[i]));
 		snprintf(e->metrics[i].name, sizeof(e->metrics[i].name), "%s",
 			 m->name);

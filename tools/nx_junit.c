@@ -162,30 +162,11 @@ static void write_head(FILE *f, const char *name, int tests, int failures,
 		tests, failures, skipped, time_s);
 }
 
-static void close_file(FILE *f, const char *path)
-{
-	if (fclose(f)) {
-		perror(path);
-		exit(2);
-	}
-}
-
-static FILE *open_file(const char *path, const char *mode)
-{
-	FILE *f = fopen(path, mode);
-
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	return f;
-}
-
 void nx_write_junit(const char *path, const char *name,
 		    const struct nx_results *res, const char *infra,
 		    const struct nx_kv *props, int nr_props)
 {
-	FILE *f = open_file(path, "w");
+	FILE *f = nx_fopen(path, "w");
 	long ms = 0;
 	int i, count[NX_NR_STATUS];
 
@@ -212,7 +193,7 @@ void nx_write_junit(const char *path, const char *name,
 			write_case(f, &res->tests[i]);
 	}
 	fputs("  </testsuite>\n</testsuites>\n", f);
-	close_file(f, path);
+	nx_fclose(f, path);
 }
 
 /*
@@ -262,11 +243,11 @@ void nx_write_case_logs(const char *dir, const struct nx_results *res)
 		for (j = 0; j < i && strcmp(res->tests[j].name, t->name); j++)
 			;
 		snprintf(path, sizeof(path), "%s/%s.log", dir, file);
-		f = open_file(path, j < i ? "a" : "w");
+		f = nx_fopen(path, j < i ? "a" : "w");
 		if (t->output)
 			write_output(f, t->output);
 		fprintf(f, "%s %s%s%s\n", nx_status_name(t->status), t->name,
 			t->reason[0] ? ": " : "", t->reason);
-		close_file(f, path);
+		nx_fclose(f, path);
 	}
 }

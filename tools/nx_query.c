@@ -12,6 +12,39 @@
 #define MAX_KTAPS	1024
 #define MAX_CELLS	64
 
+void nx_oom(void)
+{
+	perror("nx_summary");
+	exit(2);
+}
+
+void *nx_realloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p)
+		nx_oom();
+	return p;
+}
+
+FILE *nx_fopen(const char *path, const char *mode)
+{
+	FILE *f = fopen(path, mode);
+
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	return f;
+}
+
+void nx_fclose(FILE *f, const char *path)
+{
+	if (fclose(f)) {
+		perror(path);
+		exit(2);
+	}
+}
+
 static char **ktaps;
 static int nr_ktaps;
 
@@ -22,10 +55,8 @@ static int collect_ktap(const char *path, const struct stat *st, int type,
 
 	if (type == FTW_F && !strcmp(base, "ktap.log") && nr_ktaps < MAX_KTAPS) {
 		ktaps[nr_ktaps] = strdup(path);
-		if (!ktaps[nr_ktaps]) {
-			perror("nx_summary");
-			exit(2);
-		}
+		if (!ktaps[nr_ktaps])
+			nx_oom();
 		nr_ktaps++;
 	}
 	return 0;
@@ -39,10 +70,8 @@ static int cmp_str(const void *a, const void *b)
 int nx_ktap_paths(const char *dir, char ***paths)
 {
 	ktaps = calloc(MAX_KTAPS, sizeof(*ktaps));
-	if (!ktaps) {
-		perror("nx_summary");
-		exit(2);
-	}
+	if (!ktaps)
+		nx_oom();
 	nr_ktaps = 0;
 	if (nftw(dir, collect_ktap, 16, FTW_PHYS)) {
 		free(ktaps);
@@ -92,10 +121,8 @@ static char *signature(const struct nx_test_result *t)
 	char *in = malloc(n), *out = malloc(n), *o = out;
 	const char *p;
 
-	if (!in || !out) {
-		perror("nx_summary");
-		exit(2);
-	}
+	if (!in || !out)
+		nx_oom();
 	snprintf(in, n, t->reason[0] ? "%s # %s" : "%s", t->name, t->reason);
 	for (p = in; *p;) {
 		if (!isdigit((unsigned char)*p)) {
@@ -116,10 +143,8 @@ static int print_signatures(const struct nx_results *res)
 	char **sig = calloc(res->nr_tests + 1, sizeof(*sig));
 	int i, n = 0;
 
-	if (!sig) {
-		perror("nx_summary");
-		exit(2);
-	}
+	if (!sig)
+		nx_oom();
 	for (i = 0; i < res->nr_tests; i++)
 		if (nx_failed(res->tests[i].status))
 			sig[n++] = signature(&res->tests[i]);
@@ -251,11 +276,7 @@ static int table_rows(int nr_cells, const char ***rows)
 				continue;
 			if (n == cap) {
 				cap = cap ? 2 * cap : 64;
-				r = realloc(r, cap * sizeof(*r));
-				if (!r) {
-					perror("nx_summary");
-					exit(2);
-				}
+				r = nx_realloc(r, cap * sizeof(*r));
 			}
 			r[n++] = name;
 		}

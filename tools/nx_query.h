@@ -21,6 +21,15 @@ struct nx_kv {
 
 const char *nx_status_name(enum nx_status s);
 
+/*
+ * nx_summary's way out when the system fails it: the cause on stderr,
+ * exit 2.  nx_fopen() and nx_fclose() name the file.
+ */
+void nx_oom(void);
+void *nx_realloc(void *p, size_t n);
+FILE *nx_fopen(const char *path, const char *mode);
+void nx_fclose(FILE *f, const char *path);
+
 /* A failure: failed, or flaky (failed some of its runs). */
 static inline bool nx_failed(enum nx_status s)
 {

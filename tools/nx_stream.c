@@ -11,39 +11,6 @@
 
 #include "nx_query.h"
 
-static void nx_oom(void)
-{
-	perror("nx_summary");
-	exit(2);
-}
-
-static void *nx_alloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (!p)
-		nx_oom();
-	return p;
-}
-
-static FILE *nx_open(const char *path, const char *mode)
-{
-	FILE *f = fopen(path, mode);
-
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	return f;
-}
-
-static void nx_close(FILE *f, const char *path)
-{
-	if (fclose(f)) {
-		perror(path);
-		exit(2);
-	}
-}
-
 /* A line of a stream without its line end (a VM's serial port may add \r). */
 static size_t bare_len(const char *line)
 {
@@ -66,7 +33,7 @@ static bool is_plan(const char *line)
 
 int nx_split(const char *raw, int nr_outs, char **outs)
 {
-	FILE *in = nx_open(raw, "r"), *out = nx_open(outs[0], "w");
+	FILE *in = nx_fopen(raw, "r"), *out = nx_fopen(outs[0], "w");
 	char *line = NULL;
 	size_t cap = 0;
 	bool begun = false;
@@ -74,8 +41,8 @@ int nx_split(const char *raw, int nr_outs, char **outs)
 
 	while (getline(&line, &cap, in) > 0) {
 		if (is_header(line) && begun && k + 1 < nr_outs) {
-			nx_close(out, outs[k]);
-			out = nx_open(outs[++k], "w");
+			nx_fclose(out, outs[k]);
+			out = nx_fopen(outs[++k], "w");
 		} else if (is_header(line) && begun && !rc) {
 			fprintf(stderr, "nx_summary: %s: more KTAP documents than the %d cells; the rest goes to the last\n",
 				raw, nr_outs);
@@ -84,13 +51,13 @@ int nx_split(const char *raw, int nr_outs, char **outs)
 		begun |= is_header(line);
 		fputs(line, out);
 	}
-	nx_close(out, outs[k]);
+	nx_fclose(out, outs[k]);
 	/*
 	 * Every output is written, empty when its cell never began, so that
 	 * a cell the guest did not reach fails for its missing results.
 	 */
 	while (++k < nr_outs)
-		nx_close(nx_open(outs[k], "w"), outs[k]);
+		nx_fclose(nx_fopen(outs[k], "w"), outs[k]);
 	free(line);
 	fclose(in);
 	return rc;
@@ -112,7 +79,7 @@ static struct block *block_of(const char *name)
 	for (i = 0; i < nr_blocks; i++)
 		if (!strcmp(blocks[i].name, name))
 			return &blocks[i];
-	blocks = nx_alloc(blocks, (nr_blocks + 1) * sizeof(*blocks));
+	blocks = nx_realloc(blocks, (nr_blocks + 1) * sizeof(*blocks));
 	blocks[nr_blocks] = (struct block){ .name = strdup(name) };
 	if (!blocks[nr_blocks].name)
 		nx_oom();
@@ -123,7 +90,7 @@ static void append(char **text, size_t *len, const char *line)
 {
 	size_t n = strlen(line);
 
-	*text = nx_alloc(*text, *len + n + 1);
+	*text = nx_realloc(*text, *len + n + 1);
 	memcpy(*text + *len, line, n + 1);
 	*len += n;
 }
@@ -158,7 +125,7 @@ static char *block_name(const char *line)
 
 static void read_stream(const char *path, char **head, size_t *head_len)
 {
-	FILE *f = nx_open(path, "r");
+	FILE *f = nx_fopen(path, "r");
 	struct block *cur = NULL;
 	char *buf = NULL, *line = NULL, *name;
 	size_t cap = 0;
@@ -196,7 +163,7 @@ static void read_stream(const char *path, char **head, size_t *head_len)
 
 int nx_merge(const char *catalogue, int nr_streams, char **streams)
 {
-	FILE *cat = nx_open(catalogue, "r");
+	FILE *cat = nx_fopen(catalogue, "r");
 	char *line = NULL, *head = NULL, bin[4096], name[NX_NAME_LEN];
 	char **order = NULL;
 	size_t cap = 0, head_len = 0;
@@ -205,7 +172,7 @@ int nx_merge(const char *catalogue, int nr_streams, char **streams)
 	while (getline(&line, &cap, cat) > 0) {
 		if (sscanf(line, "%4095s %127s", bin, name) != 2)
 			continue;
-		order = nx_alloc(order, (n + 1) * sizeof(*order));
+		order = nx_realloc(order, (n + 1) * sizeof(*order));
 		order[n] = strdup(name);
 		if (!order[n++])
 			nx_oom();
